@@ -1,4 +1,4 @@
-import { EXIT, UsageError, type Command } from './command';
+import { type Command, EXIT, UsageError } from './command';
 
 /** Subcommands load lazily: `efficientbert arch ...` must not pay for tfjs or gRPC start-up. */
 const COMMANDS: Record<string, () => Promise<Command>> = {

@@ -41,6 +41,9 @@ describe('Prng', () => {
     const a = Prng.fromSeed(3).shuffle([...Array(20).keys()]);
     const b = Prng.fromSeed(3).shuffle([...Array(20).keys()]);
     assert.deepEqual(a, b);
-    assert.deepEqual([...a].sort((x, y) => x - y), [...Array(20).keys()]);
+    assert.deepEqual(
+      [...a].sort((x, y) => x - y),
+      [...Array(20).keys()],
+    );
   });
 });
