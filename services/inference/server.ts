@@ -1,0 +1,159 @@
+/**
+ * The inference server: the model manager behind three gRPC services (Open Inference Protocol,
+ * efficientbert.v1.Inference, grpc.health.v1) plus server reflection and Prometheus metrics.
+ */
+import type { Server as HttpServer } from 'node:http';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import { ReflectionService } from '@grpc/reflection';
+import * as protobuf from 'protobufjs';
+import { Admission } from './admission';
+import { classifyHandlers, INVALID_UTF8_FIELD } from './classify-service';
+import type { InferenceServerConfig } from './config';
+import { HealthService } from './health-service';
+import type { InferenceContext } from './inference-call';
+import { InferenceMetrics, serveMetrics } from './metrics';
+import { type Logger, ModelManager } from './model-manager';
+import { oipHandlers } from './oip-service';
+import { loadPackageDefinition, PROTO_ROOT, SERVICE_NAMES, serviceDefinition } from './protos';
+import { findInvalidUtf8 } from './utf8-check';
+
+/** The Classify methods' requests are checked for invalid UTF-8 while they are decoded. */
+const TEXT_METHODS = new Set(['Classify', 'ClassifyStream']);
+
+function classifyDefinitionWithUtf8Check(definition: grpc.ServiceDefinition): grpc.ServiceDefinition {
+  const root = new protobuf.Root().loadSync(join(PROTO_ROOT, 'efficientbert/v1/inference.proto'), {
+    keepCase: true,
+  });
+  const requestType = root.lookupType('efficientbert.v1.ClassifyRequest');
+  return Object.fromEntries(
+    Object.entries(definition).map(([name, method]) => [
+      name,
+      !TEXT_METHODS.has(name)
+        ? method
+        : {
+            ...method,
+            requestDeserialize: (bytes: Buffer) => {
+              const request = method.requestDeserialize(bytes) as Record<symbol, unknown>;
+              const field = findInvalidUtf8(requestType, bytes);
+              if (field) request[INVALID_UTF8_FIELD] = field;
+              return request;
+            },
+          },
+    ]),
+  );
+}
+
+export class InferenceServer {
+  private shuttingDown: Promise<void> | null = null;
+
+  private constructor(
+    private readonly config: InferenceServerConfig,
+    private readonly grpcServer: grpc.Server,
+    private readonly metricsServer: HttpServer | null,
+    private readonly ctx: InferenceContext,
+    private readonly health: HealthService,
+    private readonly log: Logger,
+    /** The bound gRPC port. */
+    readonly port: number,
+    /** The bound metrics port, when metrics are on. */
+    readonly metricsPort: number | null,
+  ) {}
+
+  static async start(
+    config: InferenceServerConfig,
+    log: Logger = (m) => console.error(`inference: ${m}`),
+  ): Promise<InferenceServer> {
+    const metrics = new InferenceMetrics();
+    const manager = new ModelManager(
+      config.repository,
+      {
+        providers: config.providers,
+        instances: config.instances,
+        intraOpThreads: config.intraOpThreads,
+        batching: config.batching,
+      },
+      metrics,
+      log,
+    );
+    const cores = availableParallelism();
+    if (config.instances * config.intraOpThreads > cores) {
+      log(
+        `${config.instances} instances x ${config.intraOpThreads} intra-op threads exceed ${cores} cores: sessions will slow each other`,
+      );
+    }
+    await manager.loadAll();
+    if (config.pollIntervalMs > 0) manager.startPolling(config.pollIntervalMs);
+    const ctx: InferenceContext = { manager, metrics, admission: new Admission() };
+
+    const definition = loadPackageDefinition();
+    const server = new grpc.Server({ 'grpc.max_receive_message_length': config.maxReceiveMessageBytes });
+    const health = new HealthService([SERVICE_NAMES.oip, SERVICE_NAMES.classify]);
+    server.addService(serviceDefinition(definition, SERVICE_NAMES.oip), oipHandlers(ctx));
+    server.addService(
+      classifyDefinitionWithUtf8Check(serviceDefinition(definition, SERVICE_NAMES.classify)),
+      classifyHandlers(ctx),
+    );
+    server.addService(serviceDefinition(definition, SERVICE_NAMES.health), health.handlers);
+    new ReflectionService(definition).addToServer(server);
+
+    const port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync(
+        `${config.host}:${config.port}`,
+        grpc.ServerCredentials.createInsecure(),
+        (err, bound) => (err ? reject(err) : resolve(bound)),
+      ),
+    );
+    let metricsServer: HttpServer | null = null;
+    let metricsPort: number | null = null;
+    if (config.metricsPort !== null) {
+      ({ server: metricsServer, port: metricsPort } = await serveMetrics(
+        metrics,
+        config.metricsPort,
+        config.host,
+      ));
+    }
+    log(
+      `serving gRPC on ${config.host}:${port}${metricsPort === null ? '' : `, metrics on ${config.host}:${metricsPort}`}`,
+    );
+    return new InferenceServer(config, server, metricsServer, ctx, health, log, port, metricsPort);
+  }
+
+  get manager(): ModelManager {
+    return this.ctx.manager;
+  }
+
+  /**
+   * Graceful stop: health turns NOT_SERVING and new inference requests are refused (UNAVAILABLE),
+   * requests already admitted run to the end, then the listener and the sessions close. After
+   * `shutdownTimeoutMs` whatever still runs is cancelled.
+   */
+  shutdown(): Promise<void> {
+    this.shuttingDown ??= this.stop();
+    return this.shuttingDown;
+  }
+
+  private async stop(): Promise<void> {
+    this.log('shutting down');
+    this.health.setAll('NOT_SERVING');
+    const drained = this.ctx.admission.drain();
+    const timeout = new Promise<'timeout'>((resolve) =>
+      setTimeout(() => resolve('timeout'), this.config.shutdownTimeoutMs).unref(),
+    );
+    await new Promise((resolve) => setTimeout(resolve, this.config.shutdownGraceMs));
+    if ((await Promise.race([drained, timeout])) === 'timeout')
+      this.log('shutdown timeout: cancelling running requests');
+    this.health.endWatches();
+    await Promise.race([
+      new Promise<void>((resolve) => this.grpcServer.tryShutdown(() => resolve())),
+      timeout,
+    ]);
+    this.grpcServer.forceShutdown();
+    await this.ctx.manager.close();
+    await new Promise<void>((resolve) =>
+      this.metricsServer ? this.metricsServer.close(() => resolve()) : resolve(),
+    );
+    this.log('stopped');
+  }
+}
