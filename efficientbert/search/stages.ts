@@ -1,0 +1,424 @@
+/**
+ * Plans of the three-stage progressive search and the final training (spec §4.2-4.4, §3): plain
+ * typed data saying what each stage searches, how many candidates, how each is scored, with every
+ * count configurable and three presets. Architectures are strings in token form
+ * (`linear1_1(gelu(linear1_1(x,wb1)),wb2)`, layers joined by ', '), so a plan travels as JSON
+ * (gRPC, Temporal payloads) without the space's types. `validateSearchPlan` names the offending
+ * field of every error; the API turns them into INVALID_ARGUMENT.
+ */
+import { LINEAR_NAMES } from '../space/linear-names';
+import type { ParamBudget } from '../space/sample';
+
+export type PlanPreset = 'tiny' | 'small' | 'paper';
+
+/** A candidate's proxy training ("warm-up KD" from the supernet) and its reward, stages 1-2. */
+export interface ProxyTraining {
+  /** Pre-training KD steps on unlabeled text (reference: 2% of one Wikipedia epoch). */
+  readonly pretrainSteps: number;
+  readonly pretrainLearningRate: number;
+  /** Fine-tuning KD steps on `task` (reference: 3 epochs over the first 10% of MNLI). */
+  readonly finetuneSteps: number;
+  readonly finetuneLearningRate: number;
+  readonly batchSize: number;
+  readonly task: string;
+  /** Leading share of the task's train set used for fine-tuning. */
+  readonly trainFraction: number;
+  /** Trailing share of the train set held out for the reward (reference: last 1%). */
+  readonly heldOutFraction: number;
+}
+
+/** Settings of the LaNAS sampler a stage runs (see lanas/sampler.ts). */
+export interface StageSampler {
+  readonly nInit: number;
+  readonly trainInterval: number;
+  readonly cp: number;
+  readonly splitThresholds: readonly number[];
+}
+
+interface StageCommon {
+  readonly candidates: number;
+  /** Candidates evaluated at once; never changes the answer, only the wall time. */
+  readonly parallelism: number;
+  readonly sampler: StageSampler;
+}
+
+/** Stage 1: expressions and sizes jointly, under the parameter budget. */
+export interface Stage1Plan extends StageCommon {
+  /**
+   * Inclusive bounds in parameters, counted like the space's `countParameters` (reference:
+   * [15e6, 16e6]). Undefined: no budget (the tiny/small presets, far below the paper's size).
+   */
+  readonly paramBudget?: ParamBudget;
+  /** One-layer expressions each layer mutates from (reference: the 16 plain GELU FFNs). */
+  readonly seeds: readonly string[];
+  /** The first candidate evaluated, a whole architecture (reference: all-linear1_1). */
+  readonly firstCandidate: string;
+  readonly proxy: ProxyTraining;
+}
+
+/** Stage 2: expressions only, sizes frozen to the stage-1 winner. */
+export interface Stage2Plan extends StageCommon {
+  /** Per layer, the seed is the stage-1 winner's expression or the plain GELU FFN, at random. */
+  readonly seedFrom: 'winner-or-plain';
+  readonly proxy: ProxyTraining;
+}
+
+/** Stage 3: sizes only, expressions frozen, scored with weight-shared training. */
+export interface Stage3Plan extends StageCommon {
+  readonly paramBudget?: ParamBudget;
+  /** Per layer: the stage-2 size or any of the 16. */
+  readonly sizeChoices: 'stage2-or-any';
+  readonly weightSharing: {
+    /** KD pre-training steps, one uniformly drawn sub-network per step. */
+    readonly pretrainSteps: number;
+    readonly pretrainLearningRate: number;
+    /** Multi-task fine-tuning KD steps, one task and one sub-network per batch. */
+    readonly finetuneSteps: number;
+    readonly finetuneLearningRate: number;
+    readonly batchSize: number;
+    readonly tasks: readonly string[];
+    readonly trainFraction: number;
+  };
+  /** Candidates are scored with the shared weights, no further training. */
+  readonly scoring: { readonly task: string; readonly heldOutFraction: number };
+}
+
+/** Training of the winner: KD pre-training, then KD fine-tuning per task. */
+export interface FinalPlan {
+  readonly pretrainSteps: number;
+  readonly pretrainLearningRate: number;
+  readonly finetuneSteps: number;
+  readonly finetuneLearningRate: number;
+  readonly batchSize: number;
+  readonly tasks: readonly string[];
+}
+
+export interface SearchPlan {
+  readonly preset: PlanPreset;
+  readonly layers: number;
+  readonly stage1: Stage1Plan;
+  readonly stage2: Stage2Plan;
+  readonly stage3: Stage3Plan;
+  readonly final: FinalPlan;
+}
+
+/** `linearX_Y(gelu(linearX_Y(x,wb1)),wb2)` for the 16 sizes, X-major. */
+export const PLAIN_GELU_SEEDS: readonly string[] = LINEAR_NAMES.map((l) => `${l}(gelu(${l}(x,wb1)),wb2)`);
+
+/** The all-linear1_1 plain GELU model, stage 1's first candidate. */
+export function allLinear11(layers: number): string {
+  return Array.from({ length: layers }, () => PLAIN_GELU_SEEDS[0]!).join(', ');
+}
+
+const GLUE8 = ['mnli', 'qqp', 'qnli', 'sst2', 'cola', 'stsb', 'mrpc', 'rte'] as const;
+
+function plan(
+  preset: PlanPreset,
+  layers: number,
+  s: {
+    candidates: [number, number, number];
+    parallelism: number;
+    sampler: StageSampler;
+    proxy: ProxyTraining;
+    paramBudget?: ParamBudget;
+    weightSharing: Stage3Plan['weightSharing'];
+    scoring: Stage3Plan['scoring'];
+    final: FinalPlan;
+  },
+): SearchPlan {
+  const budget = s.paramBudget === undefined ? {} : { paramBudget: s.paramBudget };
+  return {
+    preset,
+    layers,
+    stage1: {
+      candidates: s.candidates[0],
+      parallelism: s.parallelism,
+      sampler: s.sampler,
+      ...budget,
+      seeds: PLAIN_GELU_SEEDS,
+      firstCandidate: allLinear11(layers),
+      proxy: s.proxy,
+    },
+    stage2: {
+      candidates: s.candidates[1],
+      parallelism: s.parallelism,
+      sampler: s.sampler,
+      seedFrom: 'winner-or-plain',
+      proxy: s.proxy,
+    },
+    stage3: {
+      candidates: s.candidates[2],
+      parallelism: s.parallelism,
+      sampler: s.sampler,
+      ...budget,
+      sizeChoices: 'stage2-or-any',
+      weightSharing: s.weightSharing,
+      scoring: s.scoring,
+    },
+    final: s.final,
+  };
+}
+
+/**
+ * tiny: a whole search in minutes on 2 cores (tests, CI); small: SST-2 on CPU in about an hour;
+ * paper: the reference's settings where the spec gives them. The reference never states its
+ * candidate counts (spec §4.5) and gives data sizes in epochs; the paper preset's counts and step
+ * numbers are our estimates (steps = examples / global batch, batch = 64 per GPU × GPUs).
+ */
+export const PLAN_PRESETS: Readonly<Record<PlanPreset, SearchPlan>> = {
+  tiny: plan('tiny', 2, {
+    candidates: [12, 8, 8],
+    parallelism: 2,
+    // Few samples: the first tree after 6, deeper as soon as there are enough to split.
+    sampler: { nInit: 6, trainInterval: 2, cp: 0.01, splitThresholds: [10, 20, 40, 80] },
+    proxy: {
+      pretrainSteps: 20,
+      pretrainLearningRate: 1e-3,
+      finetuneSteps: 30,
+      finetuneLearningRate: 1e-3,
+      batchSize: 16,
+      task: 'sst2',
+      trainFraction: 0.1,
+      heldOutFraction: 0.05,
+    },
+    weightSharing: {
+      pretrainSteps: 40,
+      pretrainLearningRate: 1e-3,
+      finetuneSteps: 40,
+      finetuneLearningRate: 1e-3,
+      batchSize: 16,
+      tasks: ['sst2', 'stsb'],
+      trainFraction: 0.9,
+    },
+    scoring: { task: 'sst2', heldOutFraction: 0.1 },
+    final: {
+      pretrainSteps: 50,
+      pretrainLearningRate: 1e-3,
+      finetuneSteps: 50,
+      finetuneLearningRate: 1e-3,
+      batchSize: 16,
+      tasks: ['sst2'],
+    },
+  }),
+  small: plan('small', 4, {
+    candidates: [60, 40, 40],
+    parallelism: 4,
+    sampler: { nInit: 10, trainInterval: 5, cp: 0.01, splitThresholds: [20, 40, 80, 160] },
+    proxy: {
+      pretrainSteps: 200,
+      pretrainLearningRate: 1e-4,
+      finetuneSteps: 300,
+      finetuneLearningRate: 4e-4,
+      batchSize: 32,
+      task: 'sst2',
+      trainFraction: 0.1,
+      heldOutFraction: 0.02,
+    },
+    weightSharing: {
+      pretrainSteps: 1000,
+      pretrainLearningRate: 1e-4,
+      finetuneSteps: 1000,
+      finetuneLearningRate: 4e-4,
+      batchSize: 32,
+      tasks: ['sst2', 'stsb'],
+      trainFraction: 0.9,
+    },
+    scoring: { task: 'sst2', heldOutFraction: 0.1 },
+    final: {
+      pretrainSteps: 2000,
+      pretrainLearningRate: 1e-4,
+      finetuneSteps: 2000,
+      finetuneLearningRate: 5e-5,
+      batchSize: 32,
+      tasks: ['sst2'],
+    },
+  }),
+  paper: plan('paper', 6, {
+    candidates: [1000, 500, 500],
+    parallelism: 2,
+    sampler: { nInit: 80, trainInterval: 10, cp: 0.01, splitThresholds: [400, 800, 1600, 3200] },
+    proxy: {
+      pretrainSteps: 3000,
+      pretrainLearningRate: 1e-4,
+      // 3 epochs × 10% of MNLI (≈39 k examples) at 64 × 2 GPUs.
+      finetuneSteps: 920,
+      finetuneLearningRate: 4e-4,
+      batchSize: 128,
+      task: 'mnli',
+      trainFraction: 0.1,
+      heldOutFraction: 0.01,
+    },
+    paramBudget: { min: 15e6, max: 16e6 },
+    weightSharing: {
+      pretrainSteps: 200_000,
+      pretrainLearningRate: 1e-4,
+      finetuneSteps: 30_000,
+      finetuneLearningRate: 4e-4,
+      batchSize: 256,
+      tasks: [...GLUE8],
+      trainFraction: 0.9,
+    },
+    scoring: { task: 'mnli', heldOutFraction: 0.1 },
+    final: {
+      pretrainSteps: 200_000,
+      pretrainLearningRate: 1e-4,
+      finetuneSteps: 120_000,
+      finetuneLearningRate: 5e-5,
+      batchSize: 32,
+      tasks: [...GLUE8],
+    },
+  }),
+};
+
+export interface PlanError {
+  /** Dotted path of the offending field, e.g. `stage1.candidates`. */
+  readonly field: string;
+  /** A sentence starting with the field, e.g. `stage1.candidates must be a positive integer, got 0`. */
+  readonly message: string;
+}
+
+const ARCH_TOKEN = /^[a-z0-9_(),]+$/;
+
+/** Every problem in `plan`, each naming its field; empty when the plan is valid. */
+export function validateSearchPlan(plan: SearchPlan): PlanError[] {
+  const errors: PlanError[] = [];
+  const fail = (field: string, rule: string, got: unknown): void => {
+    errors.push({ field, message: `${field} ${rule}, got ${JSON.stringify(got) ?? String(got)}` });
+  };
+  const posInt = (field: string, v: unknown) => {
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) fail(field, 'must be a positive integer', v);
+  };
+  const positive = (field: string, v: unknown) => {
+    if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v)) fail(field, 'must be a positive number', v);
+  };
+  const fraction = (field: string, v: unknown) => {
+    if (typeof v !== 'number' || !(v > 0 && v <= 1)) fail(field, 'must be in (0, 1]', v);
+  };
+  const task = (field: string, v: unknown) => {
+    if (typeof v !== 'string' || !/^[a-z0-9-]+$/.test(v))
+      fail(field, 'must be a task name (lowercase, digits, dashes)', v);
+  };
+  const tasks = (field: string, v: unknown) => {
+    if (!Array.isArray(v) || v.length === 0) fail(field, 'must name at least one task', v);
+    else
+      v.forEach((t, i) => {
+        task(`${field}[${i}]`, t);
+      });
+  };
+  const arch = (field: string, v: unknown, layers: number | undefined) => {
+    const parts = typeof v === 'string' ? v.split(', ') : [];
+    if (typeof v !== 'string' || !parts.every((p) => ARCH_TOKEN.test(p)))
+      fail(field, 'must be in token form', v);
+    else if (layers !== undefined && parts.length !== layers)
+      fail(field, `must have ${layers} layers`, parts.length);
+  };
+  const budget = (field: string, b: ParamBudget | undefined) => {
+    if (b === undefined) return;
+    if (typeof b.min !== 'number' || !(b.min >= 0)) fail(`${field}.min`, 'must be a number >= 0', b.min);
+    if (typeof b.max !== 'number' || !(b.max > b.min))
+      fail(`${field}.max`, `must be greater than ${field}.min`, b.max);
+  };
+  const sampler = (field: string, s: StageSampler) => {
+    posInt(`${field}.nInit`, s.nInit);
+    posInt(`${field}.trainInterval`, s.trainInterval);
+    if (typeof s.cp !== 'number' || !(s.cp >= 0) || !Number.isFinite(s.cp)) {
+      fail(`${field}.cp`, 'must be a finite number >= 0', s.cp);
+    }
+    const t = s.splitThresholds;
+    if (!Array.isArray(t) || t.some((x, i) => !Number.isInteger(x) || x < 1 || (i > 0 && x <= t[i - 1]!))) {
+      fail(`${field}.splitThresholds`, 'must be increasing positive integers', t);
+    }
+  };
+  const common = (field: string, s: StageCommon) => {
+    posInt(`${field}.candidates`, s.candidates);
+    posInt(`${field}.parallelism`, s.parallelism);
+    if (s.sampler === undefined) fail(`${field}.sampler`, 'is required', undefined);
+    else sampler(`${field}.sampler`, s.sampler);
+  };
+  const proxy = (field: string, p: ProxyTraining) => {
+    if (p === undefined) {
+      fail(field, 'is required', undefined);
+      return;
+    }
+    posInt(`${field}.pretrainSteps`, p.pretrainSteps);
+    positive(`${field}.pretrainLearningRate`, p.pretrainLearningRate);
+    posInt(`${field}.finetuneSteps`, p.finetuneSteps);
+    positive(`${field}.finetuneLearningRate`, p.finetuneLearningRate);
+    posInt(`${field}.batchSize`, p.batchSize);
+    task(`${field}.task`, p.task);
+    fraction(`${field}.trainFraction`, p.trainFraction);
+    fraction(`${field}.heldOutFraction`, p.heldOutFraction);
+    if (p.trainFraction + p.heldOutFraction > 1) {
+      fail(
+        `${field}.heldOutFraction`,
+        `must not overlap ${field}.trainFraction (sum <= 1)`,
+        p.heldOutFraction,
+      );
+    }
+  };
+
+  if (!['tiny', 'small', 'paper'].includes(plan.preset))
+    fail('preset', 'must be one of tiny, small, paper', plan.preset);
+  posInt('layers', plan.layers);
+  const layers = Number.isInteger(plan.layers) ? plan.layers : undefined;
+
+  const s1 = plan.stage1;
+  if (s1 === undefined) fail('stage1', 'is required', undefined);
+  else {
+    common('stage1', s1);
+    budget('stage1.paramBudget', s1.paramBudget);
+    if (!Array.isArray(s1.seeds) || s1.seeds.length === 0)
+      fail('stage1.seeds', 'must list at least one expression', s1.seeds);
+    else
+      s1.seeds.forEach((e, i) => {
+        arch(`stage1.seeds[${i}]`, e, 1);
+      });
+    arch('stage1.firstCandidate', s1.firstCandidate, layers);
+    proxy('stage1.proxy', s1.proxy);
+  }
+
+  const s2 = plan.stage2;
+  if (s2 === undefined) fail('stage2', 'is required', undefined);
+  else {
+    common('stage2', s2);
+    if (s2.seedFrom !== 'winner-or-plain') fail('stage2.seedFrom', "must be 'winner-or-plain'", s2.seedFrom);
+    proxy('stage2.proxy', s2.proxy);
+  }
+
+  const s3 = plan.stage3;
+  if (s3 === undefined) fail('stage3', 'is required', undefined);
+  else {
+    common('stage3', s3);
+    budget('stage3.paramBudget', s3.paramBudget);
+    if (s3.sizeChoices !== 'stage2-or-any')
+      fail('stage3.sizeChoices', "must be 'stage2-or-any'", s3.sizeChoices);
+    const w = s3.weightSharing;
+    if (w === undefined) fail('stage3.weightSharing', 'is required', undefined);
+    else {
+      posInt('stage3.weightSharing.pretrainSteps', w.pretrainSteps);
+      positive('stage3.weightSharing.pretrainLearningRate', w.pretrainLearningRate);
+      posInt('stage3.weightSharing.finetuneSteps', w.finetuneSteps);
+      positive('stage3.weightSharing.finetuneLearningRate', w.finetuneLearningRate);
+      posInt('stage3.weightSharing.batchSize', w.batchSize);
+      tasks('stage3.weightSharing.tasks', w.tasks);
+      fraction('stage3.weightSharing.trainFraction', w.trainFraction);
+    }
+    if (s3.scoring === undefined) fail('stage3.scoring', 'is required', undefined);
+    else {
+      task('stage3.scoring.task', s3.scoring.task);
+      fraction('stage3.scoring.heldOutFraction', s3.scoring.heldOutFraction);
+    }
+  }
+
+  const f = plan.final;
+  if (f === undefined) fail('final', 'is required', undefined);
+  else {
+    posInt('final.pretrainSteps', f.pretrainSteps);
+    positive('final.pretrainLearningRate', f.pretrainLearningRate);
+    posInt('final.finetuneSteps', f.finetuneSteps);
+    positive('final.finetuneLearningRate', f.finetuneLearningRate);
+    posInt('final.batchSize', f.batchSize);
+    tasks('final.tasks', f.tasks);
+  }
+  return errors;
+}
