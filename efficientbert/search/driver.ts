@@ -1,0 +1,391 @@
+/**
+ * The control flow of a three-stage EfficientBERT search, written once and run two ways: inside
+ * Temporal workflows (workflows/) and in-process (workflows/in-process.ts, bench/orchestration).
+ * Everything here is pure and deterministic: no Node APIs, no clocks, no Math.random. Randomness
+ * comes from the search's own seeded PRNG, whose state is part of the stage state, so a stage can
+ * stop anywhere between batches (crash, continue-as-new) and resume with the same answer.
+ *
+ * Determinism contract: candidates are sampled in batches of `batchSize` from the results of all
+ * earlier batches, and each batch's results are applied in candidate order. Parallelism only bounds
+ * how many candidates of a batch are evaluated at once, so it never changes the answer.
+ */
+import { Prng, type PrngState } from './prng';
+
+export type StageName = 'stage1' | 'stage2' | 'stage3';
+export const STAGES: readonly StageName[] = ['stage1', 'stage2', 'stage3'];
+export type CandidateStage = StageName | 'final';
+
+export type PresetName = 'tiny' | 'small' | 'paper';
+const PRESET_LAYERS: Record<PresetName, number> = { tiny: 2, small: 4, paper: 6 };
+
+/** Training budget handed to every candidate's trainer. */
+export interface TrainingBudget {
+  /** Optimizer steps of one candidate's proxy training (stages 1-2; stage 3 scores without training). */
+  readonly steps: number;
+  /** Steps of the final training of the winner. */
+  readonly finalSteps: number;
+  /** A checkpoint is written every this many steps. */
+  readonly checkpointEvery: number;
+  /** Fake trainer only: wall time of one step, in ms. */
+  readonly fakeStepMillis?: number;
+}
+
+export interface SearchSpec {
+  readonly preset: PresetName;
+  readonly tasks: readonly string[];
+  /** Data folder (GLUE layout) as the workers see it. */
+  readonly dataDir?: string;
+  /** Artifact ref of the teacher (a model directory manifest). */
+  readonly teacherRef?: string;
+  /** Artifact ref of the warm-up supernet checkpoint candidates start from. */
+  readonly supernetRef?: string;
+  readonly seed: number;
+  /** Candidates evaluated at once (the number of GPU workers you want busy). */
+  readonly parallelism: number;
+  /** Candidates sampled per batch (LaNAS `train_interval`). Changes the answer; parallelism does not. */
+  readonly batchSize: number;
+  readonly stages: Readonly<Record<StageName, number>>;
+  readonly budget: TrainingBudget;
+  /** Inclusive parameter budget in millions (checked by the real sampler/validator). */
+  readonly paramRange?: readonly [number, number];
+  readonly topK?: number;
+}
+
+export interface CandidateSpec {
+  readonly searchId: string;
+  /** Unique within the search and stable across reruns: `<stage>-<index, 4 digits>` or `final`. */
+  readonly id: string;
+  readonly stage: CandidateStage;
+  readonly index: number;
+  /** The architecture in the paper's notation: one expression per layer, joined by ', '. */
+  readonly arch: string;
+  /** Training seed for this candidate, drawn from the search PRNG. */
+  readonly seed: number;
+}
+
+export type CandidateStatus = 'ok' | 'invalid' | 'failed';
+
+export interface CandidateResult {
+  readonly id: string;
+  readonly stage: CandidateStage;
+  readonly index: number;
+  readonly arch: string;
+  readonly status: CandidateStatus;
+  /** Held-out accuracy (the search reward); 0 for invalid or failed candidates. */
+  readonly reward: number;
+  readonly steps?: number;
+  /** Artifact ref of the full result record. */
+  readonly resultRef?: string;
+  /** Artifact ref of the final checkpoint (the model for the final training). */
+  readonly checkpointRef?: string;
+  readonly error?: string;
+}
+
+export interface SamplerContext {
+  readonly stage: StageName;
+  readonly layers: number;
+  /** The whole spec (preset, parameter budget) for samplers that need it. */
+  readonly spec: SearchSpec;
+  /** The previous stage's winner (stages 2 and 3 derive from it). */
+  readonly base?: string;
+}
+
+/** Proposes new architectures. Must draw randomness from `rng` only. */
+export interface CandidateSampler {
+  sample(rng: Prng, history: readonly CandidateResult[], n: number, ctx: SamplerContext): string[];
+}
+
+export interface StagePlan {
+  readonly stage: StageName;
+  readonly planned: number;
+  readonly batchSize: number;
+}
+
+/** All a stage needs to resume: carried through continue-as-new. */
+export interface StageState {
+  readonly stage: StageName;
+  readonly evaluated: readonly CandidateResult[];
+  readonly prng: PrngState;
+  readonly base?: string;
+}
+
+export type StageControl = 'continue' | 'stop';
+
+/**
+ * What the control flow needs from the world. The Temporal stage workflow implements it with
+ * activities, signals and continue-as-new; the in-process runner with direct calls.
+ */
+export interface SearchExecutor {
+  /** Evaluates a batch, up to the current parallelism at once; results in input order. */
+  evaluate(candidates: readonly CandidateSpec[]): Promise<CandidateResult[]>;
+  /** Before each batch: may wait (paused); 'stop' ends the stage early (cancelled). */
+  beforeBatch(state: StageState): Promise<StageControl>;
+  /** After each batch, with the state to resume from (persist, report progress, continue-as-new). */
+  afterBatch(state: StageState): Promise<void>;
+}
+
+export interface StageOutcome {
+  readonly stage: StageName;
+  readonly planned: number;
+  readonly evaluated: number;
+  readonly best?: CandidateResult;
+  readonly leaderboard: readonly CandidateResult[];
+  readonly stopped: boolean;
+}
+
+export const DEFAULT_TOP_K = 10;
+
+export function candidateId(stage: CandidateStage, index: number): string {
+  return stage === 'final' ? 'final' : `${stage}-${String(index).padStart(4, '0')}`;
+}
+
+/** Best first; ties broken by stage order then index, so the order never depends on timing. */
+export function compareResults(a: CandidateResult, b: CandidateResult): number {
+  if (b.reward !== a.reward) return b.reward - a.reward;
+  const sa = stageOrder(a.stage);
+  const sb = stageOrder(b.stage);
+  if (sa !== sb) return sa - sb;
+  return a.index - b.index;
+}
+
+function stageOrder(s: CandidateStage): number {
+  return s === 'final' ? 3 : STAGES.indexOf(s);
+}
+
+export function leaderboard(results: readonly CandidateResult[], k = DEFAULT_TOP_K): CandidateResult[] {
+  return results
+    .filter((r) => r.status === 'ok')
+    .sort(compareResults)
+    .slice(0, k);
+}
+
+/**
+ * Shrinks a stage state for continue-as-new (payloads are limited to 2 MB): candidates outside
+ * the top k keep only what samplers read (id, stage, index, arch, status, reward). Lossless for
+ * the leaderboard, since a candidate that is not in the top k now never enters it later; full
+ * records stay in the artifact store under `candidates/<searchId>/<id>/result`.
+ */
+export function compactStageState(state: StageState, k: number): StageState {
+  const keep = new Set(leaderboard(state.evaluated, k).map((r) => r.id));
+  const evaluated = state.evaluated.map(
+    (r): CandidateResult =>
+      keep.has(r.id)
+        ? r
+        : { id: r.id, stage: r.stage, index: r.index, arch: r.arch, status: r.status, reward: r.reward },
+  );
+  return { ...state, evaluated };
+}
+
+export function initialStageState(stage: StageName, prng: PrngState, base?: string): StageState {
+  return base === undefined ? { stage, evaluated: [], prng } : { stage, evaluated: [], prng, base };
+}
+
+/** Runs (or resumes) one stage until its plan is done or the executor says stop. */
+export async function runStage(
+  searchId: string,
+  spec: SearchSpec,
+  plan: StagePlan,
+  state: StageState,
+  sampler: CandidateSampler,
+  executor: SearchExecutor,
+): Promise<StageOutcome> {
+  const ctx: SamplerContext = {
+    stage: plan.stage,
+    layers: PRESET_LAYERS[spec.preset],
+    spec,
+    ...(state.base === undefined ? {} : { base: state.base }),
+  };
+  let current = state;
+  let stopped = false;
+  while (current.evaluated.length < plan.planned) {
+    if ((await executor.beforeBatch(current)) === 'stop') {
+      stopped = true;
+      break;
+    }
+    const rng = Prng.fromState(current.prng);
+    const n = Math.min(plan.batchSize, plan.planned - current.evaluated.length);
+    const archs = sampler.sample(rng, current.evaluated, n, ctx).slice(0, n);
+    if (archs.length === 0) break; // the sampler found nothing unseen: the space is exhausted
+    const candidates = archs.map((arch, i): CandidateSpec => {
+      const index = current.evaluated.length + i;
+      return {
+        searchId,
+        id: candidateId(plan.stage, index),
+        stage: plan.stage,
+        index,
+        arch,
+        seed: rng.int(2 ** 31),
+      };
+    });
+    const results = await executor.evaluate(candidates);
+    current = { ...current, evaluated: [...current.evaluated, ...results], prng: rng.state() };
+    await executor.afterBatch(current);
+    if (results.length < candidates.length) {
+      // The executor was stopped mid-batch (cancelled): keep the finished prefix and end the stage.
+      stopped = true;
+      break;
+    }
+  }
+  return summarizeStage(plan, current, spec.topK ?? DEFAULT_TOP_K, stopped);
+}
+
+export function summarizeStage(
+  plan: StagePlan,
+  state: StageState,
+  k: number,
+  stopped: boolean,
+): StageOutcome {
+  const board = leaderboard(state.evaluated, k);
+  const out = {
+    stage: plan.stage,
+    planned: plan.planned,
+    evaluated: state.evaluated.length,
+    leaderboard: board,
+    stopped,
+  };
+  return board[0] === undefined ? out : { ...out, best: board[0] };
+}
+
+/** The stage plans of a spec (sizes from the spec; the LaNAS stage plans refine these). */
+export function stagePlans(spec: SearchSpec): StagePlan[] {
+  return STAGES.map((stage) => ({ stage, planned: spec.stages[stage], batchSize: spec.batchSize }));
+}
+
+/** Per-stage PRNG states derived from the search seed (fixed, so stages never share draws). */
+export function stagePrngs(seed: number): Record<StageName, PrngState> {
+  const root = Prng.fromSeed(seed);
+  return { stage1: root.fork().state(), stage2: root.fork().state(), stage3: root.fork().state() };
+}
+
+export function finalSeed(seed: number): number {
+  const root = Prng.fromSeed(seed);
+  for (let i = 0; i < 3; i++) root.fork();
+  return root.int(2 ** 31);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Search-level flow: stage 1 → stage 2 (from stage 1's best) → stage 3 (from stage 2's best) → final.
+
+export interface StageRunInput {
+  readonly searchId: string;
+  readonly spec: SearchSpec;
+  readonly plan: StagePlan;
+  readonly state: StageState;
+}
+
+export interface SearchDeps {
+  runStage(input: StageRunInput): Promise<StageOutcome>;
+  trainFinal(candidate: CandidateSpec): Promise<CandidateResult>;
+  /** Between stages: false stops the search (cancelled). */
+  shouldContinue(): boolean;
+  onStageStart?(stage: CandidateStage): void;
+  onStageDone?(outcome: StageOutcome): void;
+}
+
+export interface SearchOutcome {
+  readonly searchId: string;
+  readonly stages: readonly StageOutcome[];
+  readonly winner?: CandidateResult;
+  readonly final?: CandidateResult;
+  readonly cancelled: boolean;
+}
+
+export async function runSearch(
+  searchId: string,
+  spec: SearchSpec,
+  deps: SearchDeps,
+): Promise<SearchOutcome> {
+  const prngs = stagePrngs(spec.seed);
+  const stages: StageOutcome[] = [];
+  let base: string | undefined;
+  for (const plan of stagePlans(spec)) {
+    if (!deps.shouldContinue()) return { searchId, stages, cancelled: true };
+    deps.onStageStart?.(plan.stage);
+    const outcome = await deps.runStage({
+      searchId,
+      spec,
+      plan,
+      state: initialStageState(plan.stage, prngs[plan.stage], base),
+    });
+    stages.push(outcome);
+    deps.onStageDone?.(outcome);
+    if (outcome.stopped) return { searchId, stages, cancelled: true };
+    if (outcome.best) base = outcome.best.arch;
+  }
+  const winner = stages[stages.length - 1]?.best;
+  if (!winner || !deps.shouldContinue()) {
+    return winner ? { searchId, stages, winner, cancelled: true } : { searchId, stages, cancelled: false };
+  }
+  deps.onStageStart?.('final');
+  const final = await deps.trainFinal({
+    searchId,
+    id: candidateId('final', 0),
+    stage: 'final',
+    index: 0,
+    arch: winner.arch,
+    seed: finalSeed(spec.seed),
+  });
+  return { searchId, stages, winner, final, cancelled: false };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Validation of a search spec: field paths as the API names them (snake_case).
+
+export interface FieldError {
+  readonly field: string;
+  readonly message: string;
+}
+
+export const LIMITS = { maxCandidatesPerStage: 100_000, maxParallelism: 1024, maxBatchSize: 1000 } as const;
+
+export function validateSearchSpec(spec: SearchSpec): FieldError[] {
+  const errors: FieldError[] = [];
+  const err = (field: string, message: string) => errors.push({ field, message });
+  const posInt = (field: string, v: unknown, max: number) => {
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > max) {
+      err(field, `must be an integer in [1, ${max}], got ${String(v)}`);
+    }
+  };
+  if (!(spec.preset in PRESET_LAYERS))
+    err('preset', `must be one of tiny, small, paper, got '${spec.preset}'`);
+  if (!Array.isArray(spec.tasks) || spec.tasks.length === 0) err('tasks', 'must name at least one task');
+  else if (spec.tasks.some((t) => typeof t !== 'string' || !/^[a-z0-9-]+$/i.test(t))) {
+    err('tasks', 'task names are letters, digits and dashes');
+  }
+  if (!Number.isInteger(spec.seed) || spec.seed < 0 || spec.seed > 0xffffffff) {
+    err('seed', `must be an integer in [0, 2^32), got ${spec.seed}`);
+  }
+  posInt('parallelism', spec.parallelism, LIMITS.maxParallelism);
+  posInt('batch_size', spec.batchSize, LIMITS.maxBatchSize);
+  for (const s of STAGES) {
+    const v = spec.stages?.[s];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > LIMITS.maxCandidatesPerStage) {
+      err(
+        `stages.${s}_candidates`,
+        `must be an integer in [1, ${LIMITS.maxCandidatesPerStage}], got ${String(v)}`,
+      );
+    }
+  }
+  posInt('budget.steps', spec.budget?.steps, 10_000_000);
+  posInt('budget.final_steps', spec.budget?.finalSteps, 10_000_000);
+  posInt('budget.checkpoint_every', spec.budget?.checkpointEvery, 10_000_000);
+  if (spec.budget?.fakeStepMillis !== undefined && !(spec.budget.fakeStepMillis >= 0)) {
+    err('budget.fake_step_millis', 'must be >= 0');
+  }
+  if (spec.paramRange) {
+    const [lo, hi] = spec.paramRange;
+    if (!(lo >= 0 && hi > lo)) err('param_range', `must satisfy 0 <= min < max, got [${lo}, ${hi}]`);
+  }
+  if (spec.topK !== undefined) posInt('top_k', spec.topK, 1000);
+  if (spec.teacherRef !== undefined && !/^sha256:[0-9a-f]{64}$/.test(spec.teacherRef)) {
+    err('teacher_ref', 'must be an artifact ref sha256:<64 hex>');
+  }
+  if (spec.supernetRef !== undefined && !/^sha256:[0-9a-f]{64}$/.test(spec.supernetRef)) {
+    err('supernet_ref', 'must be an artifact ref sha256:<64 hex>');
+  }
+  return errors;
+}
+
+export function layersOf(preset: PresetName): number {
+  return PRESET_LAYERS[preset];
+}

@@ -1,0 +1,135 @@
+/** Proto messages (as @grpc/proto-loader gives them: snake_case, enums as names) ↔ internal types. */
+import type { CandidateResult, FieldError, SearchSpec } from '../../efficientbert/search/driver';
+import type { SearchProgress, SearchStatus } from '../../workflows/definitions';
+
+export interface PbSearchSpec {
+  preset: string;
+  tasks: string[];
+  data_dir: string;
+  teacher_ref: string;
+  supernet_ref: string;
+  seed: number;
+  parallelism: number;
+  batch_size: number;
+  stages?: { stage1_candidates: number; stage2_candidates: number; stage3_candidates: number } | null;
+  budget?: { steps: number; final_steps: number; checkpoint_every: number; fake_step_millis: number } | null;
+  param_range?: { min_millions: number; max_millions: number } | null;
+  top_k: number;
+}
+
+export type PbStatus =
+  | 'SEARCH_STATUS_UNSPECIFIED'
+  | 'SEARCH_STATUS_RUNNING'
+  | 'SEARCH_STATUS_PAUSED'
+  | 'SEARCH_STATUS_CANCELLING'
+  | 'SEARCH_STATUS_COMPLETED'
+  | 'SEARCH_STATUS_CANCELLED'
+  | 'SEARCH_STATUS_FAILED';
+
+export function statusToPb(s: SearchStatus | undefined): PbStatus {
+  return s ? (`SEARCH_STATUS_${s}` as PbStatus) : 'SEARCH_STATUS_UNSPECIFIED';
+}
+
+export function statusFromPb(s: string | number | undefined): SearchStatus | undefined {
+  if (s === undefined || s === 'SEARCH_STATUS_UNSPECIFIED' || s === 0) return undefined;
+  const names: SearchStatus[] = ['RUNNING', 'PAUSED', 'CANCELLING', 'COMPLETED', 'CANCELLED', 'FAILED'];
+  if (typeof s === 'number') return names[s - 1];
+  const name = s.replace(/^SEARCH_STATUS_/, '') as SearchStatus;
+  return names.includes(name) ? name : undefined;
+}
+
+/** Fills defaults and converts; the field errors name the request fields (`spec.…`). */
+export function specFromPb(pb: PbSearchSpec | null | undefined): { spec?: SearchSpec; errors: FieldError[] } {
+  if (!pb) return { errors: [{ field: 'spec', message: 'is required' }] };
+  const errors: FieldError[] = [];
+  if (!pb.stages) errors.push({ field: 'spec.stages', message: 'is required' });
+  if (!pb.budget) errors.push({ field: 'spec.budget', message: 'is required' });
+  if (errors.length) return { errors };
+  const steps = pb.budget!.steps;
+  const spec: SearchSpec = {
+    preset: pb.preset as SearchSpec['preset'],
+    tasks: pb.tasks,
+    seed: pb.seed,
+    parallelism: pb.parallelism || 1,
+    batchSize: pb.batch_size || 10,
+    stages: {
+      stage1: pb.stages!.stage1_candidates,
+      stage2: pb.stages!.stage2_candidates,
+      stage3: pb.stages!.stage3_candidates,
+    },
+    budget: {
+      steps,
+      finalSteps: pb.budget!.final_steps || 3 * steps,
+      checkpointEvery: pb.budget!.checkpoint_every || Math.max(1, Math.floor(steps / 10)),
+      ...(pb.budget!.fake_step_millis ? { fakeStepMillis: pb.budget!.fake_step_millis } : {}),
+    },
+    topK: pb.top_k || 10,
+    ...(pb.data_dir ? { dataDir: pb.data_dir } : {}),
+    ...(pb.teacher_ref ? { teacherRef: pb.teacher_ref } : {}),
+    ...(pb.supernet_ref ? { supernetRef: pb.supernet_ref } : {}),
+    ...(pb.param_range && (pb.param_range.min_millions || pb.param_range.max_millions)
+      ? { paramRange: [pb.param_range.min_millions, pb.param_range.max_millions] as const }
+      : {}),
+  };
+  return { spec, errors: [] };
+}
+
+export function specToPb(spec: SearchSpec): PbSearchSpec {
+  return {
+    preset: spec.preset,
+    tasks: [...spec.tasks],
+    data_dir: spec.dataDir ?? '',
+    teacher_ref: spec.teacherRef ?? '',
+    supernet_ref: spec.supernetRef ?? '',
+    seed: spec.seed,
+    parallelism: spec.parallelism,
+    batch_size: spec.batchSize,
+    stages: {
+      stage1_candidates: spec.stages.stage1,
+      stage2_candidates: spec.stages.stage2,
+      stage3_candidates: spec.stages.stage3,
+    },
+    budget: {
+      steps: spec.budget.steps,
+      final_steps: spec.budget.finalSteps,
+      checkpoint_every: spec.budget.checkpointEvery,
+      fake_step_millis: spec.budget.fakeStepMillis ?? 0,
+    },
+    param_range: spec.paramRange
+      ? { min_millions: spec.paramRange[0], max_millions: spec.paramRange[1] }
+      : null,
+    top_k: spec.topK ?? 10,
+  };
+}
+
+export function candidateToPb(c: CandidateResult | undefined) {
+  if (!c) return null;
+  return {
+    id: c.id,
+    stage: c.stage,
+    index: c.index,
+    arch: c.arch,
+    status: c.status,
+    reward: c.reward,
+    steps: c.steps ?? 0,
+    result_ref: c.resultRef ?? '',
+    checkpoint_ref: c.checkpointRef ?? '',
+    error: c.error ?? '',
+  };
+}
+
+export function progressToPb(p: SearchProgress) {
+  return {
+    stage: p.stage,
+    evaluated: p.evaluated,
+    planned: p.planned,
+    stage_evaluated: p.stageEvaluated,
+    stage_planned: p.stagePlanned,
+    best: candidateToPb(p.best),
+    leaderboard: p.leaderboard.map(candidateToPb),
+    parallelism: p.parallelism,
+    started_at_ms: p.startedAtMs,
+    elapsed_ms: p.elapsedMs,
+    ...(p.etaMs === undefined ? {} : { eta_ms: p.etaMs }),
+  };
+}

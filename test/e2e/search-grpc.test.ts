@@ -1,0 +1,237 @@
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import * as grpc from '@grpc/grpc-js';
+import { ArtifactStore } from '../../efficientbert/artifacts';
+import { clientConstructor, HEALTH_SERVICE, loadSearchProtos } from '../../services/search/protos';
+import { type RunningSearchServer, startSearchServer } from '../../services/search/server';
+import { runSearchInProcess } from '../../workflows/in-process';
+import { grpcPbSpec, type Reply, SearchTestClient } from '../helpers/temporal-grpc';
+import { FAST_SPEC, FAST_TRAINING, trainingRecords } from '../helpers/temporal-search';
+import { freePort, TestTemporalServer } from '../helpers/temporal-server';
+import { bundleWorkflowsToFile, WorkerProcess } from '../helpers/temporal-worker';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function rejectsWith(
+  p: Promise<unknown>,
+  code: grpc.status,
+  pattern?: RegExp,
+): Promise<grpc.ServiceError> {
+  try {
+    await p;
+  } catch (err) {
+    const e = err as grpc.ServiceError;
+    assert.equal(e.code, code, `expected ${grpc.status[code]}, got ${grpc.status[e.code]}: ${e.details}`);
+    if (pattern) assert.match(e.details, pattern);
+    return e;
+  }
+  assert.fail(`expected ${grpc.status[code]}`);
+}
+
+describe('efficientbert.v1.Search over a real Temporal dev server', { timeout: 600_000 }, () => {
+  let server: TestTemporalServer;
+  let root: string;
+  let store: ArtifactStore;
+  let worker: WorkerProcess;
+  let api: RunningSearchServer;
+  let client: SearchTestClient;
+
+  before(async () => {
+    root = await fs.mkdtemp(path.join(tmpdir(), 'eb-grpc-'));
+    store = new ArtifactStore(path.join(root, 'artifacts'));
+    const [srv, bundlePath] = await Promise.all([TestTemporalServer.start(), bundleWorkflowsToFile()]);
+    server = srv;
+    worker = await WorkerProcess.start({ address: server.address, artifactsRoot: store.root, bundlePath });
+    api = await startSearchServer({ temporalAddress: server.address, training: FAST_TRAINING });
+    client = new SearchTestClient(`127.0.0.1:${api.port}`);
+  });
+
+  after(async () => {
+    client?.close();
+    await api?.close();
+    await worker?.kill('SIGTERM');
+    await server?.stop();
+    await fs.rm(root, { recursive: true, force: true });
+  });
+
+  it('rejects a bad spec with INVALID_ARGUMENT naming the field', async () => {
+    const e1 = await rejectsWith(
+      client.call('StartSearch', {
+        request_id: 'bad-1',
+        spec: grpcPbSpec({ stages: { stage1_candidates: 4, stage2_candidates: 0, stage3_candidates: 4 } }),
+      }),
+      grpc.status.INVALID_ARGUMENT,
+      /spec\.stages\.stage2_candidates/,
+    );
+    assert.deepEqual(e1.metadata.get('field'), ['spec.stages.stage2_candidates']);
+    await rejectsWith(
+      client.call('StartSearch', { request_id: 'bad-2', spec: grpcPbSpec({ preset: 'huge' }) }),
+      grpc.status.INVALID_ARGUMENT,
+      /spec\.preset/,
+    );
+    await rejectsWith(
+      client.call('StartSearch', { spec: grpcPbSpec() }),
+      grpc.status.INVALID_ARGUMENT,
+      /request_id/,
+    );
+    await rejectsWith(
+      client.call('StartSearch', { request_id: 'bad-3', spec: grpcPbSpec({ budget: null }) }),
+      grpc.status.INVALID_ARGUMENT,
+      /spec\.budget/,
+    );
+  });
+
+  it('answers NOT_FOUND for an unknown search id', async () => {
+    await rejectsWith(client.call('GetSearch', { search_id: 'no-such-search' }), grpc.status.NOT_FOUND);
+    await rejectsWith(client.call('PauseSearch', { search_id: 'no-such-search' }), grpc.status.NOT_FOUND);
+    await rejectsWith(client.call('GetLeaderboard', { search_id: 'no-such-search' }), grpc.status.NOT_FOUND);
+  });
+
+  it('runs a whole search: idempotent start, watched to the end, listed and ranked', async () => {
+    const reference = runSearchInProcess('reference', FAST_SPEC, {
+      store: new ArtifactStore(path.join(root, 'ref-artifacts')),
+    });
+    const started = await client.call('StartSearch', { request_id: 'e2e-run-1', spec: grpcPbSpec() });
+    assert.equal(started.created, true);
+    const again = await client.call('StartSearch', { request_id: 'e2e-run-1', spec: grpcPbSpec() });
+    assert.equal(again.created, false);
+    assert.equal(again.search_id, started.search_id);
+    await rejectsWith(
+      client.call('StartSearch', { request_id: 'e2e-run-1', spec: grpcPbSpec({ seed: 5 }) }),
+      grpc.status.ALREADY_EXISTS,
+    );
+    const id = started.search_id as string;
+    const events = await client.watch(id);
+    assert.ok(events.length >= 3, `expected several progress events, got ${events.length}`);
+    const last = events[events.length - 1]!;
+    assert.equal(last.final, true);
+    assert.equal(last.status, 'SEARCH_STATUS_COMPLETED');
+    for (let i = 1; i < events.length; i++) {
+      assert.ok((events[i]!.progress?.evaluated ?? 0) >= (events[i - 1]!.progress?.evaluated ?? 0));
+    }
+    const stagesSeen = new Set(events.map((e) => e.progress?.stage));
+    for (const s of ['stage1', 'stage2', 'stage3', 'done'])
+      assert.ok(stagesSeen.has(s), `saw no event in ${s}`);
+
+    const info = await client.call('GetSearch', { search_id: id });
+    assert.equal(info.status, 'SEARCH_STATUS_COMPLETED');
+    assert.equal(info.progress.evaluated, 17);
+    assert.equal(info.progress.planned, 17);
+    assert.equal(info.spec.seed, 20211);
+    assert.equal(info.request_id, 'e2e-run-1');
+    const ref = await reference;
+    assert.equal(info.winner.arch, ref.winner!.arch);
+    assert.equal(info.final.reward, ref.final!.reward);
+    assert.match(info.final.checkpoint_ref, /^sha256:[0-9a-f]{64}$/);
+    assert.match(info.outcome_ref, /^sha256:/);
+    assert.ok(await store.has(info.final.checkpoint_ref), 'the model checkpoint is in the artifact store');
+
+    const board = await client.call('GetLeaderboard', { search_id: id, top_k: 3 });
+    assert.equal(board.entries.length, 3);
+    assert.ok(board.entries[0].reward >= board.entries[1].reward);
+
+    const done = await client.call('ListSearches', { status: 'SEARCH_STATUS_COMPLETED' });
+    assert.ok(done.searches.some((s: Reply) => s.search_id === id && s.stage === 'done'));
+    const byStage = await client.call('ListSearches', { stage: 'done' });
+    assert.ok(byStage.searches.some((s: Reply) => s.search_id === id));
+    const running = await client.call('ListSearches', { status: 'SEARCH_STATUS_RUNNING' });
+    assert.ok(!running.searches.some((s: Reply) => s.search_id === id));
+  });
+
+  it('pauses, resumes, changes parallelism and cancels a running search', async () => {
+    const spec = grpcPbSpec({
+      seed: 99,
+      stages: { stage1_candidates: 12, stage2_candidates: 2, stage3_candidates: 2 },
+    });
+    const { search_id: id } = await client.call('StartSearch', { request_id: 'e2e-control', spec });
+    const searchId = id as string;
+    // Let it get going, then pause.
+    for (let i = 0; i < 200; i++) {
+      const info = await client.call('GetSearch', { search_id: searchId });
+      if ((info.progress?.evaluated ?? 0) >= 2) break;
+      await sleep(100);
+    }
+    const paused = await client.call('PauseSearch', { search_id: searchId });
+    assert.equal(paused.status, 'SEARCH_STATUS_PAUSED');
+    // In-flight trainings finish; after that nothing new starts.
+    await sleep(3000);
+    const startsBefore = (await trainingRecords(store, searchId)).filter((r) => r.event === 'start').length;
+    await sleep(1500);
+    const startsAfter = (await trainingRecords(store, searchId)).filter((r) => r.event === 'start').length;
+    assert.equal(startsAfter, startsBefore, 'no training starts while paused');
+    const listed = await client.call('ListSearches', { status: 'SEARCH_STATUS_PAUSED' });
+    assert.ok(listed.searches.some((s: Reply) => s.search_id === searchId));
+
+    const par = await client.call('SetParallelism', { search_id: searchId, parallelism: 1 });
+    assert.equal(par.previous, 2);
+    await rejectsWith(
+      client.call('SetParallelism', { search_id: searchId, parallelism: 0 }),
+      grpc.status.INVALID_ARGUMENT,
+      /parallelism/,
+    );
+    const resumed = await client.call('ResumeSearch', { search_id: searchId });
+    assert.equal(resumed.status, 'SEARCH_STATUS_RUNNING');
+    assert.equal(resumed.progress.parallelism, 1);
+    for (let i = 0; i < 200; i++) {
+      const starts = (await trainingRecords(store, searchId)).filter((r) => r.event === 'start').length;
+      if (starts > startsAfter) break;
+      await sleep(100);
+    }
+    const cancelled = await client.call('CancelSearch', { search_id: searchId, reason: 'test' });
+    assert.match(cancelled.status, /SEARCH_STATUS_(CANCELLING|CANCELLED)/);
+    const events = await client.watch(searchId);
+    const last = events[events.length - 1]!;
+    assert.equal(last.final, true);
+    assert.equal(last.status, 'SEARCH_STATUS_CANCELLED');
+    assert.ok(last.progress.evaluated < last.progress.planned);
+    const records = await trainingRecords(store, searchId);
+    assert.ok(!records.some((r) => r.candidateId === 'final'), 'a cancelled search trains no final model');
+    await rejectsWith(client.call('PauseSearch', { search_id: searchId }), grpc.status.FAILED_PRECONDITION);
+  });
+
+  it('answers UNAVAILABLE within seconds when Temporal is unreachable', async () => {
+    const deadApi = await startSearchServer({ temporalAddress: `127.0.0.1:${await freePort()}` });
+    const dead = new SearchTestClient(`127.0.0.1:${deadApi.port}`);
+    try {
+      for (const [method, req] of [
+        ['GetSearch', { search_id: 'x' }],
+        ['StartSearch', { request_id: 'r', spec: grpcPbSpec() }],
+        ['ListSearches', {}],
+      ] as const) {
+        const t0 = Date.now();
+        await rejectsWith(dead.call(method, req), grpc.status.UNAVAILABLE, /Temporal unavailable/);
+        assert.ok(Date.now() - t0 < 5000, `${method} took ${Date.now() - t0} ms`);
+      }
+      const Health = clientConstructor(loadSearchProtos(), HEALTH_SERVICE);
+      const health = new Health(`127.0.0.1:${deadApi.port}`, grpc.credentials.createInsecure());
+      const status = await new Promise<Reply>((resolve, reject) =>
+        (health as unknown as Record<string, (...a: unknown[]) => void>).Check!(
+          { service: '' },
+          (err: Error | null, r: Reply) => (err ? reject(err) : resolve(r)),
+        ),
+      );
+      assert.equal(status.status, 'NOT_SERVING');
+      health.close();
+    } finally {
+      dead.close();
+      await deadApi.close();
+    }
+  });
+
+  it('answers UNAVAILABLE, not a hang, when Temporal dies after the gateway connected', async () => {
+    const id = (await client.call('ListSearches', {})).searches[0]?.search_id as string;
+    assert.ok(id);
+    await server.kill();
+    const t0 = Date.now();
+    await rejectsWith(
+      client.call('GetSearch', { search_id: id }),
+      grpc.status.UNAVAILABLE,
+      /Temporal unavailable/,
+    );
+    await rejectsWith(client.call('PauseSearch', { search_id: id }), grpc.status.UNAVAILABLE);
+    assert.ok(Date.now() - t0 < 8000, `took ${Date.now() - t0} ms`);
+  });
+});

@@ -1,0 +1,277 @@
+/**
+ * Activities (Node side). `trainCandidate` runs on the `efficientbert-gpu` task queue, one per GPU;
+ * the others are light bookkeeping on `efficientbert`.
+ */
+import { fork } from 'node:child_process';
+import * as path from 'node:path';
+import { ApplicationFailure, activityInfo, CancelledFailure, Context, heartbeat } from '@temporalio/activity';
+import type { ArtifactStore } from '../../efficientbert/artifacts';
+import type {
+  CandidateResult,
+  CandidateSpec,
+  PresetName,
+  SearchOutcome,
+} from '../../efficientbert/search/driver';
+import { layersOf } from '../../efficientbert/search/driver';
+import { checkArchitecture } from './arch-check';
+import {
+  isTrainerMessage,
+  type ResumePoint,
+  TRAINER_PROTOCOL,
+  type TrainerJob,
+  type TrainerResult,
+  type TrainerToParent,
+  type TrainingHeartbeat,
+} from './trainer-protocol';
+
+export const INVALID_ARCHITECTURE = 'InvalidArchitecture';
+export const TRAINER_CRASHED = 'TrainerCrashed';
+
+export interface TrainCandidateInput {
+  readonly candidate: CandidateSpec;
+  readonly preset: PresetName;
+  readonly tasks: readonly string[];
+  readonly dataDir?: string;
+  readonly teacherRef?: string;
+  readonly supernetRef?: string;
+  readonly steps: number;
+  readonly checkpointEvery: number;
+  readonly fakeStepMillis?: number;
+}
+
+/** One line of the training log `trainings/<searchId>` in the artifact store. */
+export interface TrainingLogRecord {
+  readonly candidateId: string;
+  readonly event: 'start' | 'checkpoint' | 'finish' | 'reused' | 'invalid' | 'cancelled' | 'crashed';
+  readonly step: number;
+  readonly attempt: number;
+  readonly pid: number;
+  readonly checkpointRef?: string;
+  /** The trainer child's pid (checkpoint records). */
+  readonly childPid?: number;
+}
+
+export function resultPointer(searchId: string, candidateId: string): string {
+  return `candidates/${searchId}/${candidateId}/result`;
+}
+
+export function checkpointPointer(searchId: string, candidateId: string): string {
+  return `candidates/${searchId}/${candidateId}/checkpoint`;
+}
+
+export function trainingLog(searchId: string): string {
+  return `trainings/${searchId}`;
+}
+
+export interface ActivityDeps {
+  readonly store: ArtifactStore;
+  /** Trainer child entry (a .ts file run with `node --import tsx`). */
+  readonly trainerEntry?: string;
+  /** How often to heartbeat while the child is quiet (ms). */
+  readonly heartbeatEveryMs?: number;
+}
+
+/** Activities bound to an artifact store; the worker registers the returned object. */
+export function createActivities(deps: ActivityDeps) {
+  const { store } = deps;
+  const trainerEntry = deps.trainerEntry ?? path.join(__dirname, 'trainer-child.ts');
+  const heartbeatEveryMs = deps.heartbeatEveryMs ?? 1000;
+
+  async function log(searchId: string, rec: Omit<TrainingLogRecord, 'attempt' | 'pid'>): Promise<void> {
+    let attempt = 0;
+    try {
+      attempt = activityInfo().attempt;
+    } catch {
+      // outside an activity (in-process runner)
+    }
+    await store.appendLog(trainingLog(searchId), { ...rec, attempt, pid: process.pid });
+  }
+
+  /** The latest of: the previous attempt's heartbeat, and the checkpoint pointer (written first). */
+  async function resumePoint(c: CandidateSpec): Promise<ResumePoint | undefined> {
+    const options: ResumePoint[] = [];
+    try {
+      const details = activityInfo().heartbeatDetails as TrainingHeartbeat | undefined;
+      if (details?.checkpointRef) options.push({ step: details.step, checkpointRef: details.checkpointRef });
+    } catch {
+      // outside an activity (in-process runner)
+    }
+    const ref = await store.getPointer(checkpointPointer(c.searchId, c.id));
+    if (ref) {
+      const ckpt = await store.getJson<{ step?: number }>(ref);
+      if (typeof ckpt.step === 'number') options.push({ step: ckpt.step, checkpointRef: ref });
+    }
+    let best: ResumePoint | undefined;
+    for (const o of options) {
+      if ((!best || o.step > best.step) && (await store.has(o.checkpointRef))) best = o;
+    }
+    return best;
+  }
+
+  /**
+   * Trains and scores one candidate in a child process. Idempotent per candidate id: a stored
+   * result is returned as is. Resumes from the last heartbeated checkpoint after a retry.
+   */
+  async function trainCandidate(input: TrainCandidateInput): Promise<CandidateResult> {
+    const c = input.candidate;
+    const done = await store.getPointer(resultPointer(c.searchId, c.id));
+    if (done) {
+      await log(c.searchId, { candidateId: c.id, event: 'reused', step: input.steps });
+      return store.getJson<CandidateResult>(done);
+    }
+    const problem = checkArchitecture(c.arch, layersOf(input.preset));
+    if (problem) {
+      await log(c.searchId, { candidateId: c.id, event: 'invalid', step: 0 });
+      throw ApplicationFailure.nonRetryable(`invalid architecture ${c.id}: ${problem}`, INVALID_ARCHITECTURE);
+    }
+    const resume = await resumePoint(c);
+    const job: TrainerJob = {
+      protocol: TRAINER_PROTOCOL,
+      candidate: c,
+      preset: input.preset,
+      tasks: input.tasks,
+      steps: input.steps,
+      checkpointEvery: input.checkpointEvery,
+      artifactsRoot: store.root,
+      ...(input.dataDir === undefined ? {} : { dataDir: input.dataDir }),
+      ...(input.teacherRef === undefined ? {} : { teacherRef: input.teacherRef }),
+      ...(input.supernetRef === undefined ? {} : { supernetRef: input.supernetRef }),
+      ...(input.fakeStepMillis === undefined ? {} : { fakeStepMillis: input.fakeStepMillis }),
+      ...(resume === undefined ? {} : { resume }),
+    };
+    await log(c.searchId, { candidateId: c.id, event: 'start', step: resume?.step ?? 0 });
+    let childPid: number | undefined;
+    const trained = await runTrainerChild(job, async (m) => {
+      if (m.type === 'started') childPid = m.pid;
+      if (m.type === 'progress' && m.checkpointRef) {
+        await store.setPointer(checkpointPointer(c.searchId, c.id), m.checkpointRef);
+        await log(c.searchId, {
+          candidateId: c.id,
+          event: 'checkpoint',
+          step: m.step,
+          checkpointRef: m.checkpointRef,
+          ...(childPid === undefined ? {} : { childPid }),
+        });
+      }
+    });
+    const { result: r } = trained;
+    if (trained.error) {
+      const { kind, message } = trained.error;
+      if (kind === 'invalid-architecture') {
+        await log(c.searchId, { candidateId: c.id, event: 'invalid', step: 0 });
+        throw ApplicationFailure.nonRetryable(
+          `invalid architecture ${c.id}: ${message}`,
+          INVALID_ARCHITECTURE,
+        );
+      }
+      if (kind === 'nan-loss') {
+        // The reference code scores a diverged candidate 0; that is a result, not a failure.
+        return finish(c, { ...base(c), status: 'failed', reward: 0, error: message });
+      }
+      throw ApplicationFailure.retryable(`trainer failed for ${c.id}: ${message}`, TRAINER_CRASHED);
+    }
+    if (!r)
+      throw ApplicationFailure.retryable(`trainer for ${c.id} exited without a result`, TRAINER_CRASHED);
+    return finish(c, {
+      ...base(c),
+      status: 'ok',
+      reward: r.reward,
+      steps: r.steps,
+      checkpointRef: r.checkpointRef,
+    });
+  }
+
+  function base(c: CandidateSpec) {
+    return { id: c.id, stage: c.stage, index: c.index, arch: c.arch };
+  }
+
+  async function finish(c: CandidateSpec, result: CandidateResult): Promise<CandidateResult> {
+    const detailRef = await store.putJson(result);
+    const withRef: CandidateResult = { ...result, resultRef: detailRef };
+    const ref = await store.putJson(withRef);
+    await store.setPointer(resultPointer(c.searchId, c.id), ref);
+    await log(c.searchId, { candidateId: c.id, event: 'finish', step: result.steps ?? 0 });
+    return withRef;
+  }
+
+  /** Forks the trainer, relays progress as heartbeats, kills it on cancellation. */
+  function runTrainerChild(
+    job: TrainerJob,
+    onMessage: (m: TrainerToParent) => Promise<void>,
+  ): Promise<{ result?: TrainerResult; error?: { kind: string; message: string } }> {
+    let ctx: Context | undefined;
+    try {
+      ctx = Context.current();
+    } catch {
+      ctx = undefined;
+    }
+    let last: TrainingHeartbeat = job.resume ?? { step: 0 };
+    const beat = () => {
+      if (ctx) heartbeat(last);
+    };
+    return new Promise((resolve, reject) => {
+      const child = fork(trainerEntry, [], {
+        execArgv: ['--import', 'tsx'],
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+        serialization: 'json',
+      });
+      let result: TrainerResult | undefined;
+      let error: { kind: string; message: string } | undefined;
+      let chain = Promise.resolve();
+      let settled = false;
+      const timer = setInterval(beat, heartbeatEveryMs);
+      const settle = (fn: () => void) => {
+        if (settled) return;
+        settled = true;
+        clearInterval(timer);
+        fn();
+      };
+      let cancelled = false;
+      const onCancel = (err: unknown) => {
+        cancelled = true;
+        clearInterval(timer);
+        child.kill('SIGKILL');
+        const c = job.candidate;
+        // Let the message being handled finish (it may be writing a pointer), then report.
+        chain
+          .catch(() => undefined)
+          .then(() => log(c.searchId, { candidateId: c.id, event: 'cancelled', step: last.step }))
+          .finally(() =>
+            settle(() => reject(err instanceof CancelledFailure ? err : new CancelledFailure(String(err)))),
+          );
+      };
+      ctx?.cancelled.catch(onCancel);
+      child.on('message', (m: unknown) => {
+        if (!isTrainerMessage(m) || cancelled) return;
+        if (m.type === 'progress' && m.checkpointRef) last = { step: m.step, checkpointRef: m.checkpointRef };
+        if (m.type === 'result') result = m.result;
+        if (m.type === 'error') error = { kind: m.kind, message: m.message };
+        chain = chain.then(() => (cancelled ? undefined : onMessage(m).then(beat)));
+      });
+      child.on('error', (err) => settle(() => reject(err)));
+      child.on('exit', (code, signal) => {
+        if (cancelled) return; // onCancel reports
+        chain.then(
+          () =>
+            settle(() => {
+              if (result || error) resolve({ ...(result ? { result } : {}), ...(error ? { error } : {}) });
+              else resolve({ error: { kind: 'runtime', message: `trainer exited with ${signal ?? code}` } });
+            }),
+          (err) => settle(() => reject(err)),
+        );
+      });
+      child.send({ type: 'job', job });
+    });
+  }
+
+  /** Light: stores a finished search's outcome and points `searches/<id>/outcome` at it. */
+  async function storeSearchOutcome(outcome: SearchOutcome): Promise<string> {
+    const ref = await store.putJson(outcome);
+    await store.setPointer(`searches/${outcome.searchId}/outcome`, ref);
+    return ref;
+  }
+
+  return { trainCandidate, storeSearchOutcome };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

@@ -1,0 +1,80 @@
+/**
+ * The contract between a training activity (in the worker) and its trainer child process.
+ * The activity forks the child, sends exactly one `job` message over the IPC channel, and the
+ * child answers with `started`, any number of `progress` messages (one per checkpoint at least),
+ * then exactly one `result` or `error`, and exits. The child exits on its own when the IPC channel
+ * closes (the worker died), so a killed worker never leaves a trainer running.
+ *
+ * The fake trainer (fake-trainer.ts) and the real tfjs trainer implement the same `Trainer`.
+ */
+import type { CandidateSpec, PresetName } from '../../efficientbert/search/driver';
+
+export const TRAINER_PROTOCOL = 'efficientbert.trainer/v1' as const;
+
+export interface TrainerJob {
+  readonly protocol: typeof TRAINER_PROTOCOL;
+  readonly candidate: CandidateSpec;
+  readonly preset: PresetName;
+  readonly tasks: readonly string[];
+  readonly dataDir?: string;
+  readonly teacherRef?: string;
+  readonly supernetRef?: string;
+  readonly steps: number;
+  readonly checkpointEvery: number;
+  /** Fake trainer: wall time per step. */
+  readonly fakeStepMillis?: number;
+  /** Root of the artifact store the child reads inputs from and writes checkpoints to. */
+  readonly artifactsRoot: string;
+  /** Present when resuming: the last checkpoint a previous attempt reported. */
+  readonly resume?: ResumePoint;
+}
+
+export interface ResumePoint {
+  readonly step: number;
+  readonly checkpointRef: string;
+}
+
+/** What a training activity heartbeats; the next attempt resumes from it. */
+export type TrainingHeartbeat = ResumePoint | { readonly step: 0; readonly checkpointRef?: undefined };
+
+export interface TrainerResult {
+  /** The search reward: best held-out accuracy. */
+  readonly reward: number;
+  readonly steps: number;
+  readonly checkpointRef: string;
+  readonly metrics: Readonly<Record<string, number>>;
+}
+
+export type TrainerErrorKind = 'invalid-architecture' | 'nan-loss' | 'runtime';
+
+export type ParentToTrainer = { readonly type: 'job'; readonly job: TrainerJob };
+
+export type TrainerToParent =
+  | { readonly type: 'started'; readonly fromStep: number; readonly pid: number; readonly backend: string }
+  | {
+      readonly type: 'progress';
+      readonly step: number;
+      readonly totalSteps: number;
+      /** Set when this step wrote a checkpoint. */
+      readonly checkpointRef?: string;
+      readonly metrics?: Readonly<Record<string, number>>;
+    }
+  | { readonly type: 'result'; readonly result: TrainerResult }
+  | { readonly type: 'error'; readonly kind: TrainerErrorKind; readonly message: string };
+
+/** A trainer body: runs the job, reporting through `emit`; resolves with the result. */
+export type Trainer = (job: TrainerJob, emit: (msg: TrainerToParent) => void) => Promise<TrainerResult>;
+
+export class TrainerError extends Error {
+  constructor(
+    readonly kind: TrainerErrorKind,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'TrainerError';
+  }
+}
+
+export function isTrainerMessage(m: unknown): m is TrainerToParent {
+  return typeof m === 'object' && m !== null && typeof (m as { type?: unknown }).type === 'string';
+}

@@ -1,0 +1,125 @@
+/**
+ * Names shared by workflows, worker and clients: task queues, signals, updates, queries, search
+ * attributes, and the shapes they carry. Pure (imports only @temporalio/common and workflow
+ * definition helpers), so both workflow code and Node code import it.
+ */
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type {
+  CandidateResult,
+  CandidateStage,
+  SearchOutcome,
+  SearchSpec,
+  StageName,
+  StageOutcome,
+  StagePlan,
+  StageState,
+} from '../efficientbert/search/driver';
+
+export const TASK_QUEUE = 'efficientbert';
+export const GPU_TASK_QUEUE = 'efficientbert-gpu';
+
+/** ApplicationFailure type of an invalid architecture (non-retryable). */
+export const INVALID_ARCHITECTURE = 'InvalidArchitecture';
+
+export const STATUS_ATTR = defineSearchAttributeKey('EfficientBertStatus', SearchAttributeType.KEYWORD);
+export const STAGE_ATTR = defineSearchAttributeKey('EfficientBertStage', SearchAttributeType.KEYWORD);
+/** Custom search attributes the server must have registered (name → type for the CLI flag). */
+export const CUSTOM_SEARCH_ATTRIBUTES: Readonly<Record<string, 'Keyword'>> = {
+  EfficientBertStatus: 'Keyword',
+  EfficientBertStage: 'Keyword',
+};
+
+export type SearchStatus = 'RUNNING' | 'PAUSED' | 'CANCELLING' | 'COMPLETED' | 'CANCELLED' | 'FAILED';
+export type SearchPhase = CandidateStage | 'pending' | 'done';
+
+/** Signals accepted by both the search workflow and its stage workflows. */
+export const pauseSignal = defineSignal('pause');
+export const resumeSignal = defineSignal('resume');
+export const cancelSignal = defineSignal<[reason?: string]>('cancel');
+/** Stage workflows: the parent forwards parallelism changes with this signal. */
+export const parallelismSignal = defineSignal<[parallelism: number]>('parallelism');
+/** Search workflow: validated change of parallelism; returns the previous value. */
+export const setParallelismUpdate = defineUpdate<number, [parallelism: number]>('setParallelism');
+/** Stage workflow → parent after every batch. */
+export const stageReportSignal = defineSignal<[report: StageReport]>('stageReport');
+
+export const progressQuery = defineQuery<SearchProgress>('progress');
+export const stageProgressQuery = defineQuery<StageReport>('stageProgress');
+
+export interface StageReport {
+  readonly stage: StageName;
+  readonly evaluated: number;
+  readonly planned: number;
+  readonly leaderboard: readonly CandidateResult[];
+  readonly run: number;
+}
+
+export interface Control {
+  paused: boolean;
+  cancelled: boolean;
+  parallelism: number;
+}
+
+export interface TrainingOptions {
+  /** Heartbeat timeout of a training (a dead worker is noticed after this). */
+  readonly heartbeatTimeoutMs: number;
+  readonly startToCloseTimeoutMs: number;
+  /** Attempts before a crashing candidate is scored 0 as failed. */
+  readonly maxAttempts: number;
+}
+
+export const DEFAULT_TRAINING_OPTIONS: TrainingOptions = {
+  heartbeatTimeoutMs: 60_000,
+  startToCloseTimeoutMs: 7 * 24 * 3600_000,
+  maxAttempts: 10,
+};
+
+export interface SearchWorkflowInput {
+  readonly searchId: string;
+  readonly spec: SearchSpec;
+  readonly training?: TrainingOptions;
+  /** Continue-as-new inside a stage after this many history events (besides the server's hint). */
+  readonly continueAsNewAfterEvents?: number;
+}
+
+export interface StageWorkflowInput {
+  readonly searchId: string;
+  readonly spec: SearchSpec;
+  readonly plan: StagePlan;
+  readonly state: StageState;
+  readonly control: Control;
+  readonly training: TrainingOptions;
+  readonly parentId?: string;
+  readonly continueAsNewAfterEvents?: number;
+  /** Which run of the continue-as-new chain this is (0 for the first). */
+  readonly run: number;
+}
+
+export interface SearchProgress {
+  readonly searchId: string;
+  readonly status: SearchStatus;
+  readonly stage: SearchPhase;
+  readonly evaluated: number;
+  readonly planned: number;
+  readonly stageEvaluated: number;
+  readonly stagePlanned: number;
+  readonly best?: CandidateResult;
+  readonly leaderboard: readonly CandidateResult[];
+  readonly parallelism: number;
+  readonly startedAtMs: number;
+  readonly elapsedMs: number;
+  /** Estimated time to finish, from the mean time per evaluated candidate; absent before the first. */
+  readonly etaMs?: number;
+  readonly stages: readonly StageOutcome[];
+  readonly winner?: CandidateResult;
+  readonly final?: CandidateResult;
+  readonly outcomeRef?: string;
+  readonly error?: string;
+}
+
+export interface SearchWorkflowResult {
+  readonly outcome: SearchOutcome;
+  readonly progress: SearchProgress;
+  readonly outcomeRef?: string;
+}

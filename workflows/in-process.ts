@@ -1,0 +1,85 @@
+/**
+ * The same search control flow as the Temporal workflows (efficientbert/search/driver.ts), run in
+ * one process with direct calls: the reference for "same seed, same answer" and the baseline of
+ * bench/orchestration. Trainings still run in child processes through the activity code.
+ */
+import { ApplicationFailure } from '@temporalio/common';
+import type { ArtifactStore } from '../efficientbert/artifacts';
+import {
+  type CandidateResult,
+  type CandidateSampler,
+  type CandidateSpec,
+  runSearch,
+  runStage,
+  type SearchExecutor,
+  type SearchOutcome,
+  type SearchSpec,
+} from '../efficientbert/search/driver';
+import { createActivities } from './activities';
+import { INVALID_ARCHITECTURE } from './definitions';
+import { samplerFor } from './sampler';
+
+export interface InProcessOptions {
+  readonly store: ArtifactStore;
+  readonly sampler?: CandidateSampler;
+}
+
+export function trainInputOf(spec: SearchSpec, candidate: CandidateSpec, steps: number) {
+  return {
+    candidate,
+    preset: spec.preset,
+    tasks: spec.tasks,
+    steps,
+    checkpointEvery: spec.budget.checkpointEvery,
+    ...(spec.dataDir === undefined ? {} : { dataDir: spec.dataDir }),
+    ...(spec.teacherRef === undefined ? {} : { teacherRef: spec.teacherRef }),
+    ...(spec.supernetRef === undefined ? {} : { supernetRef: spec.supernetRef }),
+    ...(spec.budget.fakeStepMillis === undefined ? {} : { fakeStepMillis: spec.budget.fakeStepMillis }),
+  };
+}
+
+export async function runSearchInProcess(
+  searchId: string,
+  spec: SearchSpec,
+  opts: InProcessOptions,
+): Promise<SearchOutcome> {
+  const { trainCandidate } = createActivities({ store: opts.store });
+  const sampler = opts.sampler ?? samplerFor(spec);
+  const train = async (c: CandidateSpec, steps: number): Promise<CandidateResult> => {
+    try {
+      return await trainCandidate(trainInputOf(spec, c, steps));
+    } catch (err) {
+      const invalid = err instanceof ApplicationFailure && err.type === INVALID_ARCHITECTURE;
+      return {
+        id: c.id,
+        stage: c.stage,
+        index: c.index,
+        arch: c.arch,
+        status: invalid ? 'invalid' : 'failed',
+        reward: 0,
+        error: err instanceof Error ? err.message : String(err),
+      };
+    }
+  };
+  const executor: SearchExecutor = {
+    async evaluate(candidates) {
+      const results: CandidateResult[] = new Array(candidates.length);
+      let next = 0;
+      const lane = async () => {
+        while (next < candidates.length) {
+          const i = next++;
+          results[i] = await train(candidates[i]!, spec.budget.steps);
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(spec.parallelism, candidates.length) }, lane));
+      return results;
+    },
+    beforeBatch: async () => 'continue',
+    afterBatch: async () => undefined,
+  };
+  return runSearch(searchId, spec, {
+    shouldContinue: () => true,
+    runStage: (input) => runStage(searchId, spec, input.plan, input.state, sampler, executor),
+    trainFinal: (c) => train(c, spec.budget.finalSteps),
+  });
+}

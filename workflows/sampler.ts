@@ -1,0 +1,113 @@
+/**
+ * The one place that picks the candidate sampler, for the Temporal stage workflow and the
+ * in-process runner alike (pure: workflow code imports it). Switching or retuning samplers changes
+ * workflow behaviour: re-record the replay histories (test/helpers/temporal-record-histories.ts)
+ * in the same change.
+ *
+ * `lanas` (default): LaNAS (efficientbert/search/lanas) over the space's stage generators
+ * (efficientbert/space/sample.ts), with the sampler settings of the preset's stage plan
+ * (efficientbert/search/stages.ts). Stage 1 starts from the all-linear1_1 model; stage 2 freezes
+ * the sizes of stage 1's winner; stage 3 freezes stage 2's expressions. `random`: the stand-in
+ * RandomSampler, kept for benchmarks.
+ */
+import type {
+  CandidateResult,
+  CandidateSampler,
+  SamplerContext,
+  SearchSpec,
+} from '../efficientbert/search/driver';
+import { type Candidate, type LanasSample, LanasSampler } from '../efficientbert/search/lanas';
+import type { Prng } from '../efficientbert/search/prng';
+import { RandomSampler } from '../efficientbert/search/random-sampler';
+import { allLinear11, PLAN_PRESETS } from '../efficientbert/search/stages';
+import type { Architecture } from '../efficientbert/space/ast';
+import { architectureFeatures, sizeFeatures } from '../efficientbert/space/features';
+import { parseArchitecture } from '../efficientbert/space/parse';
+import { PRESETS } from '../efficientbert/space/presets';
+import { printArchitecture } from '../efficientbert/space/print';
+import {
+  type ParamBudget,
+  type SamplePlan,
+  sampleArchitecture,
+  stage1Plan,
+  stage2Plan,
+  stage3Plan,
+} from '../efficientbert/space/sample';
+
+export type SamplerName = 'lanas' | 'random';
+
+export function samplerFor(_spec: SearchSpec, name: SamplerName = 'lanas'): CandidateSampler {
+  return name === 'random' ? new RandomSampler() : new LanasStageSampler();
+}
+
+interface ArchCandidate extends Candidate {
+  readonly arch: Architecture;
+}
+
+/** Adapts LanasSampler (feature vectors, keys) to the driver's CandidateSampler (arch strings). */
+export class LanasStageSampler implements CandidateSampler {
+  private built:
+    | { key: string; lanas: LanasSampler<ArchCandidate>; features: (a: Architecture) => number[] }
+    | undefined;
+  private readonly featureCache = new Map<string, number[]>();
+
+  private setup(ctx: SamplerContext) {
+    const key = `${ctx.stage}|${ctx.spec.preset}|${ctx.base ?? ''}|${ctx.spec.paramRange ?? ''}`;
+    if (this.built?.key === key) return this.built;
+    const config = PRESETS[ctx.spec.preset];
+    const plan = PLAN_PRESETS[ctx.spec.preset];
+    const range = ctx.spec.paramRange ?? plan.stage1.paramBudget;
+    const budget: ParamBudget | undefined = range
+      ? 'min' in range
+        ? { min: range.min * 1e6, max: range.max * 1e6 }
+        : { min: range[0] * 1e6, max: range[1] * 1e6 }
+      : undefined;
+    const base = ctx.base === undefined ? undefined : parseArchitecture(ctx.base);
+    let samplePlan: SamplePlan;
+    let features: (a: Architecture) => number[];
+    let seeds: Architecture[] = [];
+    if (ctx.stage === 'stage1' || !base) {
+      samplePlan = stage1Plan(budget);
+      features = (a) => architectureFeatures(a);
+      seeds = [parseArchitecture(allLinear11(config.layers))];
+    } else if (ctx.stage === 'stage2') {
+      samplePlan = stage2Plan(base);
+      features = (a) => architectureFeatures(a, { genericLinear: true });
+    } else {
+      samplePlan = stage3Plan(base, budget);
+      features = sizeFeatures;
+    }
+    const toCandidate = (arch: Architecture): ArchCandidate => ({
+      key: printArchitecture(arch),
+      features: features(arch),
+      arch,
+    });
+    const settings = plan[ctx.stage].sampler;
+    const lanas = new LanasSampler<ArchCandidate>(
+      (rng) => toCandidate(sampleArchitecture(rng, config, samplePlan)),
+      seeds.map(toCandidate),
+      {
+        nInit: settings.nInit,
+        trainInterval: settings.trainInterval,
+        cp: settings.cp,
+        splitThresholds: settings.splitThresholds,
+      },
+    );
+    this.featureCache.clear();
+    this.built = { key, lanas, features };
+    return this.built;
+  }
+
+  sample(rng: Prng, history: readonly CandidateResult[], n: number, ctx: SamplerContext): string[] {
+    const { lanas, features } = this.setup(ctx);
+    const samples: LanasSample[] = history.map((r) => {
+      let f = this.featureCache.get(r.arch);
+      if (!f) {
+        f = features(parseArchitecture(r.arch));
+        this.featureCache.set(r.arch, f);
+      }
+      return { id: r.arch, features: f, reward: r.reward };
+    });
+    return lanas.propose(rng, samples, n).map((c) => c.key);
+  }
+}

@@ -1,0 +1,250 @@
+import {
+  CancellationScope,
+  condition,
+  getExternalWorkflowHandle,
+  isCancellation,
+  log,
+  proxyActivities,
+  setHandler,
+  startChild,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import {
+  type CandidateResult,
+  DEFAULT_TOP_K,
+  leaderboard,
+  runSearch,
+  type SearchOutcome,
+  STAGES,
+  type StageName,
+  type StageOutcome,
+} from '../efficientbert/search/driver';
+import type { Activities } from './activities';
+import {
+  type Control,
+  cancelSignal,
+  DEFAULT_TRAINING_OPTIONS,
+  parallelismSignal,
+  pauseSignal,
+  progressQuery,
+  resumeSignal,
+  type SearchPhase,
+  type SearchProgress,
+  type SearchStatus,
+  type SearchWorkflowInput,
+  type SearchWorkflowResult,
+  STAGE_ATTR,
+  STATUS_ATTR,
+  type StageReport,
+  setParallelismUpdate,
+  stageReportSignal,
+  TASK_QUEUE,
+} from './definitions';
+import { failedResult, stageWorkflow, trainInput, trainingActivities } from './stage';
+
+const { storeSearchOutcome } = proxyActivities<Activities>({
+  taskQueue: TASK_QUEUE,
+  startToCloseTimeout: '1m',
+  retry: { initialInterval: '1s', maximumInterval: '30s' },
+});
+
+export function stageWorkflowId(searchId: string, stage: StageName): string {
+  return `${searchId}/${stage}`;
+}
+
+/**
+ * A whole search: a child workflow per stage (ids `<searchId>/stage1..3`), then the final training
+ * of the winner. Answers the `progress` query; takes pause/resume/cancel signals and the
+ * `setParallelism` update, and forwards them to the running stage.
+ */
+export async function searchWorkflow(input: SearchWorkflowInput): Promise<SearchWorkflowResult> {
+  const { searchId, spec } = input;
+  const training = input.training ?? DEFAULT_TRAINING_OPTIONS;
+  const topK = spec.topK ?? DEFAULT_TOP_K;
+  const startedAtMs = Date.now();
+  const control: Control = { paused: false, cancelled: false, parallelism: spec.parallelism };
+  let status: SearchStatus = 'RUNNING';
+  let phase: SearchPhase = 'pending';
+  const reports: Partial<Record<StageName, StageReport>> = {};
+  const outcomes: StageOutcome[] = [];
+  let winner: CandidateResult | undefined;
+  let final: CandidateResult | undefined;
+  let outcomeRef: string | undefined;
+  let finalScope: CancellationScope | undefined;
+  let error: string | undefined;
+
+  const setStatus = (s: SearchStatus) => {
+    status = s;
+    upsertSearchAttributes([
+      { key: STATUS_ATTR, value: s },
+      { key: STAGE_ATTR, value: phase },
+    ]);
+  };
+  const toStage = async (signal: 'pause' | 'resume' | 'cancel' | 'parallelism') => {
+    if (phase === 'pending' || phase === 'done' || phase === 'final') return;
+    const child = getExternalWorkflowHandle(stageWorkflowId(searchId, phase));
+    try {
+      if (signal === 'pause') await child.signal(pauseSignal);
+      else if (signal === 'resume') await child.signal(resumeSignal);
+      else if (signal === 'cancel') await child.signal(cancelSignal);
+      else await child.signal(parallelismSignal, control.parallelism);
+    } catch (err) {
+      log.info('stage not running; signal not forwarded', { signal, error: String(err) });
+    }
+  };
+
+  setHandler(pauseSignal, () => {
+    if (control.cancelled || control.paused) return;
+    control.paused = true;
+    setStatus('PAUSED');
+    void toStage('pause');
+  });
+  setHandler(resumeSignal, () => {
+    if (control.cancelled || !control.paused) return;
+    control.paused = false;
+    setStatus('RUNNING');
+    void toStage('resume');
+  });
+  setHandler(cancelSignal, () => {
+    if (control.cancelled) return;
+    control.cancelled = true;
+    setStatus('CANCELLING');
+    finalScope?.cancel();
+    void toStage('cancel');
+  });
+  setHandler(
+    setParallelismUpdate,
+    (n) => {
+      const previous = control.parallelism;
+      control.parallelism = n;
+      void toStage('parallelism');
+      return previous;
+    },
+    {
+      validator: (n) => {
+        if (!Number.isInteger(n) || n < 1 || n > 1024)
+          throw new RangeError('parallelism must be in [1, 1024]');
+      },
+    },
+  );
+  setHandler(stageReportSignal, (r) => {
+    reports[r.stage] = r;
+  });
+
+  const progress = (): SearchProgress => {
+    let evaluated = 0;
+    let planned = 0;
+    const results: CandidateResult[] = [];
+    for (const s of STAGES) {
+      const done = outcomes.find((o) => o.stage === s);
+      const r = reports[s];
+      evaluated += done?.evaluated ?? r?.evaluated ?? 0;
+      planned += spec.stages[s];
+      results.push(...(done?.leaderboard ?? r?.leaderboard ?? []));
+    }
+    planned += 1;
+    if (final) {
+      evaluated += 1;
+      results.push(final);
+    }
+    const board = leaderboard(results, topK);
+    const current = phase === 'stage1' || phase === 'stage2' || phase === 'stage3' ? phase : undefined;
+    const elapsedMs = Date.now() - startedAtMs;
+    const remaining = planned - evaluated;
+    const eta =
+      evaluated > 0 && status !== 'COMPLETED' && status !== 'CANCELLED' && status !== 'FAILED'
+        ? Math.round((elapsedMs / evaluated) * remaining)
+        : undefined;
+    return {
+      searchId,
+      status,
+      stage: phase,
+      evaluated,
+      planned,
+      stageEvaluated: current ? (reports[current]?.evaluated ?? 0) : phase === 'final' ? (final ? 1 : 0) : 0,
+      stagePlanned: current ? spec.stages[current] : phase === 'final' ? 1 : 0,
+      leaderboard: board,
+      parallelism: control.parallelism,
+      startedAtMs,
+      elapsedMs,
+      stages: outcomes,
+      ...(board[0] ? { best: board[0] } : {}),
+      ...(eta === undefined ? {} : { etaMs: eta }),
+      ...(winner ? { winner } : {}),
+      ...(final ? { final } : {}),
+      ...(outcomeRef ? { outcomeRef } : {}),
+      ...(error ? { error } : {}),
+    };
+  };
+  setHandler(progressQuery, progress);
+
+  const { trainCandidate } = trainingActivities(training);
+  let outcome: SearchOutcome;
+  try {
+    outcome = await runSearch(searchId, spec, {
+      shouldContinue: () => !control.cancelled,
+      onStageStart: (s) => {
+        phase = s;
+        setStatus(control.paused ? 'PAUSED' : 'RUNNING');
+      },
+      onStageDone: (o) => {
+        outcomes.push(o);
+      },
+      runStage: async (stageInput) => {
+        const sent: Control = { ...control };
+        const child = await startChild(stageWorkflow, {
+          workflowId: stageWorkflowId(searchId, stageInput.plan.stage),
+          taskQueue: TASK_QUEUE,
+          args: [
+            {
+              ...stageInput,
+              control: sent,
+              training,
+              parentId: workflowInfo().workflowId,
+              run: 0,
+              ...(input.continueAsNewAfterEvents === undefined
+                ? {}
+                : { continueAsNewAfterEvents: input.continueAsNewAfterEvents }),
+            },
+          ],
+        });
+        // Controls that changed while the child was starting did not reach it: send them now.
+        if (control.cancelled && !sent.cancelled) await child.signal(cancelSignal);
+        else if (control.paused !== sent.paused)
+          await child.signal(control.paused ? pauseSignal : resumeSignal);
+        if (control.parallelism !== sent.parallelism)
+          await child.signal(parallelismSignal, control.parallelism);
+        return child.result();
+      },
+      trainFinal: async (candidate) => {
+        winner = outcomes[outcomes.length - 1]?.best;
+        await condition(() => control.cancelled || !control.paused);
+        finalScope = new CancellationScope();
+        try {
+          final = await finalScope.run(() =>
+            trainCandidate(trainInput(spec, candidate, spec.budget.finalSteps)),
+          );
+        } catch (err) {
+          if (isCancellation(err) || control.cancelled) throw err;
+          final = failedResult(candidate, err);
+        }
+        return final;
+      },
+    });
+  } catch (err) {
+    if (control.cancelled && isCancellation(err)) {
+      outcome = { searchId, stages: outcomes, cancelled: true, ...(winner ? { winner } : {}) };
+    } else {
+      error = err instanceof Error ? err.message : String(err);
+      phase = 'done';
+      setStatus(isCancellation(err) ? 'CANCELLED' : 'FAILED');
+      throw err;
+    }
+  }
+  winner = outcome.winner ?? winner;
+  outcomeRef = await CancellationScope.nonCancellable(() => storeSearchOutcome(outcome));
+  phase = 'done';
+  setStatus(outcome.cancelled ? 'CANCELLED' : 'COMPLETED');
+  return { outcome, progress: progress(), outcomeRef };
+}
