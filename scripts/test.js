@@ -1,7 +1,6 @@
 #!/usr/bin/env node
 // Runs the test suites with Node's own runner. Node 20 has no glob support in `--test`, so the
 // files are collected here. Usage: npm test [-- <path filter>...]
-'use strict';
 const { spawnSync } = require('node:child_process');
 const { readdirSync, statSync } = require('node:fs');
 const { join, relative } = require('node:path');

@@ -34,7 +34,7 @@ export function studentWeightShapes(
     shapes.set(`${p}.attention.layer_norm.gamma`, [h]);
     shapes.set(`${p}.attention.layer_norm.beta`, [h]);
     const size =
-      arch === 'supernet' ? { stack: config.maxStack, ratio: 1 } : arch.layers[l] ?? missingLayer(l, arch);
+      arch === 'supernet' ? { stack: config.maxStack, ratio: 1 } : (arch.layers[l] ?? missingLayer(l, arch));
     const width = intermediateWidth(config, size.ratio);
     for (let b = 0; b < size.stack; b++) {
       const q = `${p}.ffn.${b}`;
