@@ -27,10 +27,25 @@ export function sequenceBucket(seqLength: number, paddable: boolean): string {
   return `pad:${bound}`;
 }
 
+/** A typed array that is the whole of its buffer: handing the buffer to a worker moves only it. */
+function ownsBuffer(data: ArrayBufferView): boolean {
+  return data.byteOffset === 0 && data.byteLength === data.buffer.byteLength;
+}
+
+/**
+ * One execution's inputs. A batch of one job runs on the job's own arrays (no copy; they are
+ * transferred to the session worker, so the job's inputs are unusable afterwards); several jobs are
+ * stacked and padded into new arrays.
+ */
 export function assembleFeeds(jobs: readonly SequenceJob[]): Feeds {
   const rows = jobs.reduce((n, j) => n + j.rows, 0);
   const seqLength = Math.max(...jobs.map((j) => j.seqLength));
   const feeds: Feeds = {};
+  if (jobs.length === 1 && Object.values(jobs[0]!.inputs).every(ownsBuffer)) {
+    for (const [name, data] of Object.entries(jobs[0]!.inputs))
+      feeds[name] = { type: 'int64', dims: [rows, seqLength], data };
+    return feeds;
+  }
   for (const name of Object.keys(jobs[0]!.inputs)) {
     const data = new BigInt64Array(rows * seqLength);
     let row = 0;
@@ -49,8 +64,9 @@ export function assembleFeeds(jobs: readonly SequenceJob[]): Feeds {
   return feeds;
 }
 
-/** Each job's rows of every output (outputs are batch-major: [rows, ...]). */
+/** Each job's rows of every output (outputs are batch-major: [rows, ...]); one job gets them all. */
 export function splitOutputs(outputs: Feeds, jobs: readonly SequenceJob[]): Feeds[] {
+  if (jobs.length === 1) return [outputs];
   const perJob: Feeds[] = jobs.map(() => ({}));
   for (const [name, tensor] of Object.entries(outputs)) {
     const totalRows = tensor.dims[0] ?? 0;

@@ -122,18 +122,28 @@ export class DynamicBatcher<T extends BatchItem, R> {
     this.notifyIfIdle();
   }
 
-  /** From the buckets in order of their oldest item, the first one that is full or waited enough. */
+  /**
+   * From the buckets in order of their oldest item, the first one that holds a full batch or has
+   * waited enough. A batch takes at most its session's fair share of the bucket (its rows divided
+   * by the number of sessions): taking the whole queue would pile every waiting request onto one
+   * session while the others idle, and with closed-loop clients that state persists (each batch's
+   * clients come back together and are again taken together), halving throughput with two
+   * sessions. With one session, or batching off, nothing changes.
+   */
   private takeReadyBatch(): Array<Queued<T, R>> | null {
     const byAge = [...this.buckets.values()].sort((a, b) => a[0]!.enqueuedAt - b[0]!.enqueuedAt);
-    const limit = this.options.enabled ? this.options.maxBatchSize : 1;
+    const maxRows = this.options.enabled ? this.options.maxBatchSize : 1;
     for (const bucket of byAge) {
+      let bucketRows = 0;
+      for (const q of bucket) bucketRows += q.item.rows;
+      const limit = Math.min(maxRows, Math.ceil(bucketRows / this.concurrency));
       let rows = 0;
       let count = 0;
       while (count < bucket.length && (count === 0 || rows + bucket[count]!.item.rows <= limit)) {
         rows += bucket[count]!.item.rows;
         count++;
       }
-      const full = count < bucket.length || rows >= limit;
+      const full = bucketRows >= maxRows;
       const waited = this.now() - bucket[0]!.enqueuedAt >= this.options.maxQueueDelayMs;
       if (this.options.enabled && !full && !waited) continue;
       const batch = bucket.splice(0, count);

@@ -1,14 +1,11 @@
 /** efficientbert.v1.Inference: text in, labels out, tokenized in the server. */
 import * as grpc from '@grpc/grpc-js';
-import { invalidArgument, notFound, toServiceError } from './errors';
+import { notFound, toServiceError } from './errors';
 import { requestStream, unary } from './grpc-handlers';
-import { type CallControl, type InferenceContext, runInference } from './inference-call';
+import { type CallControl, type InferenceContext, recordMalformed, runInference } from './inference-call';
 import type { IndexEntry } from './model-manager';
 import type { ModelVersion } from './model-version';
 import { encodeTexts, softmax, type TextInput, type Truncation, textJobs } from './text-encoding';
-
-/** Set by the request deserializer when a string field is not valid UTF-8 (see utf8-check.ts). */
-export const INVALID_UTF8_FIELD = Symbol('invalidUtf8Field');
 
 interface ClassifyRequest {
   model_name: string;
@@ -16,7 +13,6 @@ interface ClassifyRequest {
   inputs: TextInput[];
   truncation: 'TRUNCATION_UNSPECIFIED' | Truncation;
   id: string;
-  [INVALID_UTF8_FIELD]?: string;
 }
 
 interface Classification {
@@ -48,8 +44,6 @@ function classifyRows(
 
 async function classify(ctx: InferenceContext, request: ClassifyRequest, call: CallControl) {
   return runInference(ctx, call, request.model_name, request.model_version, async (model, base) => {
-    const badField = request[INVALID_UTF8_FIELD];
-    if (badField) throw invalidArgument(`${badField}: not valid UTF-8`);
     const truncation: Truncation = request.truncation === 'REJECT' ? 'REJECT' : 'TRUNCATE';
     const encoded = encodeTexts(model.tokenizer, request.inputs, model.config.maxSeqLength, truncation);
     const inputNames = model.inputs.map((i) => i.name);
@@ -86,16 +80,21 @@ function modelInfo(entry: IndexEntry, model: ModelVersion | null) {
 }
 
 export function classifyHandlers(ctx: InferenceContext): grpc.UntypedServiceImplementation {
+  const malformed = () => recordMalformed(ctx);
+  const streamAnswer = (err: unknown, id: string) => {
+    const e = toServiceError(err);
+    return { code: e.code, error_message: e.message, response: null, id };
+  };
   return {
-    Classify: unary((req: ClassifyRequest, call) => classify(ctx, req, call)),
-    ClassifyStream: requestStream((req: ClassifyRequest, call) =>
-      classify(ctx, req, call).then(
-        (response) => ({ code: grpc.status.OK, error_message: '', response, id: req.id }),
-        (err: unknown) => {
-          const e = toServiceError(err);
-          return { code: e.code, error_message: e.message, response: null, id: req.id };
-        },
-      ),
+    Classify: unary((req: ClassifyRequest, call) => classify(ctx, req, call), malformed),
+    ClassifyStream: requestStream(
+      (req: ClassifyRequest, call) =>
+        classify(ctx, req, call).then(
+          (response) => ({ code: grpc.status.OK, error_message: '', response, id: req.id }),
+          (err: unknown) => streamAnswer(err, req.id),
+        ),
+      (err) => streamAnswer(err, ''),
+      malformed,
     ),
     ListModels: unary((req: { ready_only: boolean }) => ({
       models: ctx.manager

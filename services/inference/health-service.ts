@@ -2,7 +2,9 @@
  * grpc.health.v1.Health: the overall status ('') and one per served service. SERVING while the
  * server takes requests, NOT_SERVING once shutdown has begun.
  */
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
+import { notFound } from './errors';
+import { serverStream, unary } from './grpc-handlers';
 
 export type ServingStatus = 'SERVING' | 'NOT_SERVING';
 
@@ -28,19 +30,18 @@ export class HealthService {
 
   get handlers(): grpc.UntypedServiceImplementation {
     return {
-      Check: (call: grpc.ServerUnaryCall<HealthRequest, unknown>, callback: grpc.sendUnaryData<unknown>) => {
-        const status = this.statuses.get(call.request.service);
-        if (!status)
-          callback({ code: grpc.status.NOT_FOUND, details: `unknown service '${call.request.service}'` });
-        else callback(null, { status });
-      },
-      Watch: (call: grpc.ServerWritableStream<HealthRequest, unknown>) => {
+      Check: unary((request: HealthRequest) => {
+        const status = this.statuses.get(request.service);
+        if (!status) throw notFound(`unknown service '${request.service}'`);
+        return { status };
+      }),
+      Watch: serverStream((call: grpc.ServerWritableStream<HealthRequest, unknown>) => {
         const service = call.request.service;
         call.write({ status: this.statuses.get(service) ?? 'SERVICE_UNKNOWN' });
         const watcher = { service, call };
         this.watchers.add(watcher);
         call.on('cancelled', () => this.watchers.delete(watcher));
-      },
+      }),
     };
   }
 

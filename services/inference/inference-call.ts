@@ -78,6 +78,13 @@ export async function runInference<T>(
   }
 }
 
+const UNKNOWN_MODEL = '_unknown';
+
+/** Counts an inference request that did not decode (no model: it could not be read). */
+export function recordMalformed(ctx: InferenceContext): void {
+  ctx.metrics.requests.inc({ model: UNKNOWN_MODEL, outcome: 'invalid_argument' });
+}
+
 function record(
   ctx: InferenceContext,
   model: ModelVersion | null,
@@ -87,7 +94,7 @@ function record(
 ) {
   const ns = Number(process.hrtime.bigint() - started);
   // Unknown model names are not labels: a client could otherwise create unbounded series.
-  const label = model ? model.name : '_unknown';
+  const label = model ? model.name : UNKNOWN_MODEL;
   ctx.metrics.requests.inc({ model: label, outcome });
   ctx.metrics.requestDuration.observe({ model: label }, ns / 1e9);
   model?.stats.recordRequest(outcome === 'ok', ns, inferences);

@@ -7,11 +7,20 @@ import type { AddressInfo } from 'node:net';
 
 type Labels = Record<string, string>;
 
+const NEEDS_ESCAPE = /[\\\n"]/;
+
+function escapeLabelValue(v: string): string {
+  if (!NEEDS_ESCAPE.test(v)) return v;
+  return v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
+}
+
+/** `a="1",b="2"` with the label names sorted; called for every observation, so kept lean. */
 function labelKey(labels: Labels): string {
-  const entries = Object.entries(labels).sort(([a], [b]) => a.localeCompare(b));
-  return entries
-    .map(([k, v]) => `${k}="${v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"')}"`)
-    .join(',');
+  const names = Object.keys(labels);
+  if (names.length > 1) names.sort();
+  let key = '';
+  for (const name of names) key += `${key ? ',' : ''}${name}="${escapeLabelValue(labels[name]!)}"`;
+  return key;
 }
 
 function withLabels(name: string, key: string, extra = ''): string {
@@ -64,9 +73,7 @@ export class Histogram implements Metric {
     const key = labelKey(labels);
     let s = this.series.get(key);
     if (!s) this.series.set(key, (s = { counts: this.bounds.map(() => 0), sum: 0, count: 0 }));
-    this.bounds.forEach((bound, i) => {
-      if (value <= bound) s.counts[i]!++;
-    });
+    for (let i = 0; i < this.bounds.length; i++) if (value <= this.bounds[i]!) s.counts[i]!++;
     s.sum += value;
     s.count++;
   }

@@ -4,7 +4,7 @@ import { version as SERVER_VERSION } from '../../package.json';
 import { sequenceBucket } from './batch-tensors';
 import { invalidArgument, notFound } from './errors';
 import { requestStream, unary } from './grpc-handlers';
-import { type InferenceContext, runInference } from './inference-call';
+import { type InferenceContext, recordMalformed, runInference } from './inference-call';
 import type { ModelVersion } from './model-version';
 import { decodeInferInputs, type InferInputTensor, oipDatatype, rawBytes } from './oip-tensors';
 import type { TensorInfo } from './worker-protocol';
@@ -76,6 +76,7 @@ async function modelInfer(
 }
 
 export function oipHandlers(ctx: InferenceContext): grpc.UntypedServiceImplementation {
+  const malformed = () => recordMalformed(ctx);
   return {
     ServerLive: unary(() => ({ live: true })),
     ServerReady: unary(() => ({ ready: ctx.admission.accepting })),
@@ -97,12 +98,15 @@ export function oipHandlers(ctx: InferenceContext): grpc.UntypedServiceImplement
         outputs: tensorMetadata(model.outputs),
       };
     }),
-    ModelInfer: unary((req: ModelInferRequest, call) => modelInfer(ctx, req, call)),
-    ModelStreamInfer: requestStream((req: ModelInferRequest, call) =>
-      modelInfer(ctx, req, call).then(
-        (infer_response) => ({ error_message: '', infer_response }),
-        (err: Error) => ({ error_message: err.message, infer_response: null }),
-      ),
+    ModelInfer: unary((req: ModelInferRequest, call) => modelInfer(ctx, req, call), malformed),
+    ModelStreamInfer: requestStream(
+      (req: ModelInferRequest, call) =>
+        modelInfer(ctx, req, call).then(
+          (infer_response) => ({ error_message: '', infer_response }),
+          (err: Error) => ({ error_message: err.message, infer_response: null }),
+        ),
+      (err) => ({ error_message: err.message, infer_response: null }),
+      malformed,
     ),
     ModelStatistics: unary((req: NameVersion) => {
       const models = req.name ? [requireModel(ctx, req.name, req.version)] : ctx.manager.loaded();

@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import * as protobuf from 'protobufjs';
 
 export const PROTO_ROOT = join(__dirname, '..', '..', 'proto');
 export const PROTO_FILES = [
@@ -14,12 +15,17 @@ export const PROTO_FILES = [
   'grpc/health/v1/health.proto',
 ];
 
-const LOADER_OPTIONS: protoLoader.Options = {
-  keepCase: true,
+/** How decoded messages become plain objects (the loader's options, see loadProtoRoot). */
+export const TO_OBJECT_OPTIONS: protobuf.IConversionOptions = {
   longs: String,
   enums: String,
   defaults: true,
   oneofs: true,
+};
+
+const LOADER_OPTIONS: protoLoader.Options = {
+  keepCase: true,
+  ...TO_OBJECT_OPTIONS,
   includeDirs: [PROTO_ROOT],
 };
 
@@ -31,6 +37,18 @@ export const SERVICE_NAMES = {
 
 export function loadPackageDefinition(): protoLoader.PackageDefinition {
   return protoLoader.loadSync(PROTO_FILES, LOADER_OPTIONS);
+}
+
+/**
+ * The same files as a protobufjs root, with imports resolved against PROTO_ROOT like the loader's
+ * includeDirs: the server decodes requests with it (request-decoding.ts).
+ */
+export function loadProtoRoot(): protobuf.Root {
+  const root = new protobuf.Root();
+  root.resolvePath = (_origin, target) => (target.startsWith('/') ? target : join(PROTO_ROOT, target));
+  root.loadSync(PROTO_FILES, { keepCase: true });
+  root.resolveAll();
+  return root;
 }
 
 /** The service definition (method table) of a fully qualified service name. */

@@ -4,46 +4,18 @@
  */
 import type { Server as HttpServer } from 'node:http';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
-import * as protobuf from 'protobufjs';
 import { Admission } from './admission';
-import { classifyHandlers, INVALID_UTF8_FIELD } from './classify-service';
+import { classifyHandlers } from './classify-service';
 import type { InferenceServerConfig } from './config';
 import { HealthService } from './health-service';
 import type { InferenceContext } from './inference-call';
 import { InferenceMetrics, serveMetrics } from './metrics';
 import { type Logger, ModelManager } from './model-manager';
 import { oipHandlers } from './oip-service';
-import { loadPackageDefinition, PROTO_ROOT, SERVICE_NAMES, serviceDefinition } from './protos';
-import { findInvalidUtf8 } from './utf8-check';
-
-/** The Classify methods' requests are checked for invalid UTF-8 while they are decoded. */
-const TEXT_METHODS = new Set(['Classify', 'ClassifyStream']);
-
-function classifyDefinitionWithUtf8Check(definition: grpc.ServiceDefinition): grpc.ServiceDefinition {
-  const root = new protobuf.Root().loadSync(join(PROTO_ROOT, 'efficientbert/v1/inference.proto'), {
-    keepCase: true,
-  });
-  const requestType = root.lookupType('efficientbert.v1.ClassifyRequest');
-  return Object.fromEntries(
-    Object.entries(definition).map(([name, method]) => [
-      name,
-      !TEXT_METHODS.has(name)
-        ? method
-        : {
-            ...method,
-            requestDeserialize: (bytes: Buffer) => {
-              const request = method.requestDeserialize(bytes) as Record<symbol, unknown>;
-              const field = findInvalidUtf8(requestType, bytes);
-              if (field) request[INVALID_UTF8_FIELD] = field;
-              return request;
-            },
-          },
-    ]),
-  );
-}
+import { loadPackageDefinition, loadProtoRoot, SERVICE_NAMES, serviceDefinition } from './protos';
+import { tolerantServiceDefinition } from './request-decoding';
 
 export class InferenceServer {
   private shuttingDown: Promise<void> | null = null;
@@ -88,14 +60,16 @@ export class InferenceServer {
     const ctx: InferenceContext = { manager, metrics, admission: new Admission() };
 
     const definition = loadPackageDefinition();
+    const root = loadProtoRoot();
+    // Requests that do not decode reach the handlers as MalformedRequest (INVALID_ARGUMENT), not
+    // as a deserializer exception (which grpc-js answers with INTERNAL).
+    const service = (name: string) =>
+      tolerantServiceDefinition(serviceDefinition(definition, name), root.lookupService(name));
     const server = new grpc.Server({ 'grpc.max_receive_message_length': config.maxReceiveMessageBytes });
     const health = new HealthService([SERVICE_NAMES.oip, SERVICE_NAMES.classify]);
-    server.addService(serviceDefinition(definition, SERVICE_NAMES.oip), oipHandlers(ctx));
-    server.addService(
-      classifyDefinitionWithUtf8Check(serviceDefinition(definition, SERVICE_NAMES.classify)),
-      classifyHandlers(ctx),
-    );
-    server.addService(serviceDefinition(definition, SERVICE_NAMES.health), health.handlers);
+    server.addService(service(SERVICE_NAMES.oip), oipHandlers(ctx));
+    server.addService(service(SERVICE_NAMES.classify), classifyHandlers(ctx));
+    server.addService(service(SERVICE_NAMES.health), health.handlers);
     new ReflectionService(definition).addToServer(server);
 
     const port = await new Promise<number>((resolve, reject) =>

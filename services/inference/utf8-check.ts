@@ -1,7 +1,8 @@
 /**
- * protobufjs decodes invalid UTF-8 in `string` fields leniently (to U+FFFD), so a request with
- * broken text would be classified as something else than what the client sent. This walks the
- * wire format of a message and names the first string field whose bytes are not valid UTF-8.
+ * Names the string field that made a request fail to decode: protobufjs 8 rejects invalid UTF-8 in
+ * proto3 string fields, but its error says only "The encoded data was not valid for encoding
+ * utf-8". This walks the wire format of the message and names the first string field whose bytes
+ * are not valid UTF-8. It runs only for requests that failed to decode (request-decoding.ts).
  */
 import * as protobuf from 'protobufjs';
 

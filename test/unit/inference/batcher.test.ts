@@ -57,14 +57,15 @@ describe('DynamicBatcher', () => {
     assert.deepEqual(h.batches[1], ['3', '4', '5', '6']);
   });
 
-  it('keeps buckets apart and takes the oldest ready bucket first', () => {
-    const h = harness({}, 2);
+  it('keeps buckets apart and takes the oldest ready bucket first', async () => {
+    const h = harness({}, 1);
     h.batcher.submit([item('s1', 'short')]);
     h.advance(3);
     h.batcher.submit([item('l1', 'long'), item('s2', 'short')]);
     h.advance(7);
     assert.deepEqual(h.batches, [['s1', 's2']]);
     h.advance(3);
+    await h.finishOne();
     assert.deepEqual(h.batches, [['s1', 's2'], ['l1']]);
   });
 
@@ -77,6 +78,29 @@ describe('DynamicBatcher', () => {
       (e: ServiceError) => e.code === status.INVALID_ARGUMENT,
     );
     void promises;
+  });
+
+  it('without a queue delay runs a lone item at once and batches what queued while busy', async () => {
+    const h = harness({ maxQueueDelayMs: 0 });
+    h.batcher.submit([item('1')]);
+    assert.deepEqual(h.batches, [['1']]);
+    h.batcher.submit([item('2')]);
+    h.batcher.submit([item('3')]);
+    assert.deepEqual(h.batches, [['1']]);
+    await h.finishOne();
+    assert.deepEqual(h.batches, [['1'], ['2', '3']]);
+  });
+
+  it('splits what waits between the sessions instead of giving it all to the first one free', async () => {
+    const h = harness({ maxQueueDelayMs: 0, maxBatchSize: 8 }, 2);
+    h.batcher.submit([item('a')]);
+    h.batcher.submit([item('b')]);
+    h.batcher.submit(['1', '2', '3', '4', '5', '6'].map((id) => item(id)));
+    assert.deepEqual(h.batches, [['a'], ['b']]);
+    await h.finishOne();
+    assert.deepEqual(h.batches[2], ['1', '2', '3']);
+    await h.finishOne();
+    assert.deepEqual(h.batches[3], ['4', '5']);
   });
 
   it('runs items one by one in arrival order when disabled', async () => {

@@ -10,6 +10,8 @@ describe('inference server configuration', () => {
     assert.equal(config.metricsPort, 8002);
     assert.deepEqual(config.providers, ['cpu']);
     assert.ok(config.batching.enabled);
+    // No queue delay, as in Triton: a lone request never waits for company.
+    assert.equal(config.batching.maxQueueDelayMs, 0);
   });
 
   it('reads flags, then EFFICIENTBERT_INFERENCE_* variables', () => {

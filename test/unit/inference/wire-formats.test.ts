@@ -43,6 +43,25 @@ describe('batch tensors', () => {
   });
 });
 
+describe('batch tensors without copies', () => {
+  it('runs a batch of one job on its own arrays and hands it every output', () => {
+    const one = job(1, 4, 9n);
+    const feeds = assembleFeeds([one]);
+    assert.equal(feeds.input_ids!.data, one.inputs.input_ids);
+    assert.deepEqual(feeds.input_ids!.dims, [1, 4]);
+    const outputs = { logits: { type: 'float32', dims: [1, 2], data: Float32Array.of(1, 2) } };
+    assert.equal(splitOutputs(outputs, [one])[0], outputs);
+  });
+
+  it('copies a lone job whose array is a view into a larger buffer (its buffer is transferred)', () => {
+    const backing = new BigInt64Array(8).fill(3n);
+    const view = { ...job(1, 4, 0n), inputs: { input_ids: backing.subarray(2, 6) } };
+    const feeds = assembleFeeds([view]);
+    assert.notEqual(feeds.input_ids!.data.buffer, backing.buffer);
+    assert.deepEqual([...feeds.input_ids!.data], [3n, 3n, 3n, 3n]);
+  });
+});
+
 describe('OIP input decoding', () => {
   it('reads int64 raw contents that start at an offset not divisible by 8', () => {
     const backing = Buffer.alloc(8 * 2 + 3);
