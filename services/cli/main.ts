@@ -3,6 +3,7 @@ import { type Command, EXIT, UsageError } from './command';
 /** Subcommands load lazily: `efficientbert arch ...` must not pay for tfjs or gRPC start-up. */
 const COMMANDS: Record<string, () => Promise<Command>> = {
   arch: async () => (await import('./commands/arch')).arch,
+  export: async () => (await import('./commands/export')).exportCommand,
   report: async () => (await import('./commands/report')).reportCommand,
 };
 

@@ -1,0 +1,45 @@
+/**
+ * Smoke test of bench/serve.ts on the tiny fixture (no export, about 10 s): the bench runs end to
+ * end (models in process, servers as child processes, gRPC latency, throughput) and prints one
+ * JSON object with every claim in it. No timing is asserted: the numbers of a tiny model on a
+ * shared machine mean nothing; the full bench is run by hand.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+
+const ROOT = join(__dirname, '..', '..', '..');
+
+describe('bench/serve.ts --quick --tiny', () => {
+  it('measures every claim and prints one JSON object', () => {
+    const run = spawnSync(process.execPath, ['--import', 'tsx', 'bench/serve.ts', '--quick', '--tiny'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    assert.equal(run.status, 0, run.stderr);
+    const result = JSON.parse(run.stdout);
+    assert.equal(result.mode, 'tiny');
+    const { claims } = result;
+    for (const value of [
+      claims.efficientbertVsBertBase.speedupP50,
+      claims.int8VsFp32.speedupP50,
+      claims.grpcOverheadP50.classify,
+      claims.grpcOverheadP50.modelInfer,
+    ]) {
+      assert.equal(typeof value, 'number');
+      assert.ok(Number.isFinite(value));
+    }
+    assert.deepEqual(Object.keys(result.models).sort(), ['bertBase', 'efficientbert', 'efficientbertInt8']);
+    for (const path of ['inProcess', 'current:classify', 'current:modelInfer']) {
+      assert.ok(result.grpcLatency[path].n > 0, path);
+      assert.ok(result.grpcLatency[path].p50Ms > 0, path);
+    }
+    for (const server of ['current', 'current/batching-off']) {
+      for (const concurrency of ['1', '8', '32']) {
+        assert.ok(result.throughputRps[server][concurrency].rps > 0, `${server} x${concurrency}`);
+      }
+    }
+  });
+});

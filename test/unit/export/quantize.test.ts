@@ -1,0 +1,35 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { quantizePerColumn } from '../../../efficientbert/export/quantize';
+import { Prng } from '../../../efficientbert/search/prng';
+
+describe('quantizePerColumn', () => {
+  it('reconstructs every weight within half a step of its own column', () => {
+    const rng = Prng.fromSeed(4);
+    const rows = 7;
+    const cols = 5;
+    // Columns of very different magnitudes: a per-tensor scale would flatten the small ones.
+    const kernel = Float32Array.from({ length: rows * cols }, (_, i) => rng.normal() * 10 ** -(i % cols));
+    const { data, scales } = quantizePerColumn(kernel, rows, cols);
+    for (let i = 0; i < kernel.length; i++) {
+      const c = i % cols;
+      assert.ok(Math.abs(data[i]! * scales[c]! - kernel[i]!) <= scales[c]! / 2 + 1e-12);
+      assert.ok(data[i]! >= -127 && data[i]! <= 127);
+    }
+    // The largest |w| of each column maps to ±127.
+    for (let c = 0; c < cols; c++) {
+      const codes = Array.from({ length: rows }, (_, r) => Math.abs(data[r * cols + c]!));
+      assert.equal(Math.max(...codes), 127);
+    }
+  });
+
+  it('gives an all-zero column a valid (non-zero) scale and zero codes', () => {
+    const { data, scales } = quantizePerColumn(Float32Array.of(0, 1, 0, -2), 2, 2);
+    assert.equal(scales[0], 1);
+    assert.deepEqual([...data], [0, 64, 0, -127]);
+  });
+
+  it('rejects a kernel of the wrong size', () => {
+    assert.throws(() => quantizePerColumn(new Float32Array(5), 2, 3), /expected 2x3/);
+  });
+});
