@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // Runs the test suites with Node's own runner. Node 20 has no glob support in `--test`, so the
 // files are collected here. Usage: npm test [-- <path filter>...]
+// The full run (no filter) typechecks and lints first, so the README's one test command is also
+// what guards main in CI.
 const { spawnSync } = require('node:child_process');
 const { readdirSync, statSync } = require('node:fs');
 const { join, relative } = require('node:path');
@@ -20,6 +22,15 @@ const files = collect(join(root, 'test'))
 if (files.length === 0) {
   console.error(`no test files match ${filters.join(' ')}`);
   process.exit(1);
+}
+if (filters.length === 0) {
+  for (const script of ['typecheck', 'lint']) {
+    const step = spawnSync('npm', ['run', '--silent', script], { cwd: root, stdio: 'inherit' });
+    if (step.status !== 0) {
+      console.error(`npm test: '${script}' failed`);
+      process.exit(step.status ?? 1);
+    }
+  }
 }
 const result = spawnSync(
   process.execPath,
