@@ -70,7 +70,15 @@ export function emitStudentEmbedding(
   options: ExportOptions,
 ): string {
   const e = p.words.width;
-  const tokens = gather(b, p.words, inputs.inputIds);
+  // Mirrors the tfjs model: padded positions count as zeros in the trigram, so batching with longer
+  // texts cannot change a text's answer.
+  const mask = b.node(
+    'Unsqueeze',
+    [b.node('Cast', [inputs.attentionMask], { to: { int: 1 } }, { name: 'embedding_mask' }), b.ints([-1])],
+    {},
+    { name: 'embedding_mask_3d' },
+  );
+  const tokens = b.node('Mul', [gather(b, p.words, inputs.inputIds), mask], {}, { name: 'tokens_masked' });
   const padded = b.node('Pad', [tokens, b.ints([0, 1, 0, 0, 1, 0])], {}, { name: 'tokens_padded' });
   const next = b.node(
     'Slice',

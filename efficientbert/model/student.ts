@@ -18,7 +18,13 @@ export function studentEmbedding(w: Weights, inputs: EncoderInputs, dropout: Dro
   const [batch, seq] = inputs.inputIds.shape;
   const table = w('embeddings.word_embeddings');
   const embed = table.shape[1]!;
-  const tokens = tf.reshape(embeddingLookup(table, tf.reshape(inputs.inputIds, [-1])), [batch, seq, embed]);
+  // Padded positions count as zeros, like the positions past the sequence ends: otherwise a text's
+  // last token would see the [PAD] embedding as its t+1 neighbour, and its answer would depend on
+  // what it was batched with.
+  const tokens = tf.mul(
+    tf.reshape(embeddingLookup(table, tf.reshape(inputs.inputIds, [-1])), [batch, seq, embed]),
+    tf.reshape(inputs.attentionMask, [batch, seq, 1]),
+  ) as tf.Tensor3D;
   const padded = tf.pad(tokens, [
     [0, 0],
     [1, 1],

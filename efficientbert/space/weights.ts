@@ -8,7 +8,7 @@ import { intermediateWidth, type StudentConfig } from './presets';
  * columns of dense1 and rows of dense2).
  *
  * The trigram embedding concatenates, per position t, [emb(t+1), emb(t), emb(t-1)] (zeros past the
- * ends), as MobileBERT does, then projects 3·embed → hidden.
+ * ends and at padded positions), as MobileBERT does, then projects 3·embed → hidden.
  */
 export type Shape = readonly number[];
 

@@ -77,6 +77,43 @@ describe('student encoder', () => {
     model.dispose();
   });
 
+  it('gives a text the same states alone as padded beside a longer text', () => {
+    // The trigram embedding looks at the t+1 token: without masking, the [PAD] after a short text
+    // would leak into its last position whenever it is batched with a longer one.
+    const rng = Prng.fromSeed(5);
+    const arch = publishedArchitecture(CONFIG.layers);
+    const model = StudentModel.candidate(CONFIG, arch, [classificationHead('c', 2)], rng);
+    const short = [5, 17, 42, 99];
+    const long = [7, 8, 9, 10, 11, 12, 13];
+    const hidden = CONFIG.hidden;
+    // Embedding and last-layer states of the short text's real positions.
+    const run = (rows: number[][], seq: number) =>
+      tf.tidy(() => {
+        const ids = rows.flatMap((r) => [...r, ...new Array(seq - r.length).fill(0)]);
+        const mask = rows.flatMap((r) => [...r.map(() => 1), ...new Array(seq - r.length).fill(0)]);
+        const out = model.forward(
+          arch,
+          {
+            inputIds: tf.tensor2d(Int32Array.from(ids), [rows.length, seq], 'int32'),
+            tokenTypeIds: tf.zeros([rows.length, seq], 'int32') as tf.Tensor2D,
+            attentionMask: tf.tensor2d(Float32Array.from(mask), [rows.length, seq]),
+          },
+          noDropout,
+        );
+        const real = short.length * hidden;
+        return [out.embedding, out.hidden[out.hidden.length - 1]!].map((t) =>
+          Array.from(t.dataSync().slice(0, real)),
+        );
+      });
+    const alone = run([short], short.length);
+    const batched = run([short, long], long.length);
+    for (const [k, name] of ['embedding', 'last layer'].entries()) {
+      const worst = Math.max(...alone[k]!.map((v, i) => Math.abs(v - batched[k]![i]!)));
+      assert.ok(worst < 1e-5, `${name} states differ by ${worst} when batched with a longer text`);
+    }
+    model.dispose();
+  });
+
   it('runs a candidate on supernet slices exactly like the extracted candidate', () => {
     const rng = Prng.fromSeed(3);
     const supernet = StudentModel.supernet(CONFIG, [regressionHead('r')], rng);
