@@ -7,6 +7,7 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type {
   CandidateResult,
+  CandidateSpec,
   CandidateStage,
   SearchOutcome,
   SearchSpec,
@@ -123,3 +124,20 @@ export interface SearchWorkflowResult {
   readonly progress: SearchProgress;
   readonly outcomeRef?: string;
 }
+
+/** The training inputs a candidate needs from the spec: one definition for Temporal and in-process runs. */
+export function trainInput(spec: SearchSpec, candidate: CandidateSpec, steps: number) {
+  return {
+    candidate,
+    preset: spec.preset,
+    tasks: spec.tasks,
+    steps,
+    checkpointEvery: spec.budget.checkpointEvery,
+    ...(spec.dataDir === undefined ? {} : { dataDir: spec.dataDir }),
+    ...(spec.teacherRef === undefined ? {} : { teacherRef: spec.teacherRef }),
+    ...(spec.supernetRef === undefined ? {} : { supernetRef: spec.supernetRef }),
+    ...(spec.budget.fakeStepMillis === undefined ? {} : { fakeStepMillis: spec.budget.fakeStepMillis }),
+  };
+}
+
+/** Scores a candidate whose training failed for good: invalid (non-retryable) or out of attempts. */

@@ -16,26 +16,12 @@ import {
   type SearchSpec,
 } from '../efficientbert/search/driver';
 import { createActivities } from './activities';
-import { INVALID_ARCHITECTURE } from './definitions';
+import { INVALID_ARCHITECTURE, trainInput } from './definitions';
 import { samplerFor } from './sampler';
 
 export interface InProcessOptions {
   readonly store: ArtifactStore;
   readonly sampler?: CandidateSampler;
-}
-
-export function trainInputOf(spec: SearchSpec, candidate: CandidateSpec, steps: number) {
-  return {
-    candidate,
-    preset: spec.preset,
-    tasks: spec.tasks,
-    steps,
-    checkpointEvery: spec.budget.checkpointEvery,
-    ...(spec.dataDir === undefined ? {} : { dataDir: spec.dataDir }),
-    ...(spec.teacherRef === undefined ? {} : { teacherRef: spec.teacherRef }),
-    ...(spec.supernetRef === undefined ? {} : { supernetRef: spec.supernetRef }),
-    ...(spec.budget.fakeStepMillis === undefined ? {} : { fakeStepMillis: spec.budget.fakeStepMillis }),
-  };
 }
 
 export async function runSearchInProcess(
@@ -47,7 +33,7 @@ export async function runSearchInProcess(
   const sampler = opts.sampler ?? samplerFor(spec);
   const train = async (c: CandidateSpec, steps: number): Promise<CandidateResult> => {
     try {
-      return await trainCandidate(trainInputOf(spec, c, steps));
+      return await trainCandidate(trainInput(spec, c, steps));
     } catch (err) {
       const invalid = err instanceof ApplicationFailure && err.type === INVALID_ARCHITECTURE;
       return {

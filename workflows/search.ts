@@ -40,8 +40,9 @@ import {
   setParallelismUpdate,
   stageReportSignal,
   TASK_QUEUE,
+  trainInput,
 } from './definitions';
-import { failedResult, stageWorkflow, trainInput, trainingActivities } from './stage';
+import { failedResult, stageWorkflow, trainingActivities } from './stage';
 
 const { storeSearchOutcome } = proxyActivities<Activities>({
   taskQueue: TASK_QUEUE,

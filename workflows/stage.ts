@@ -19,7 +19,6 @@ import {
   leaderboard,
   runStage,
   type SearchExecutor,
-  type SearchSpec,
   type StageControl,
   type StageOutcome,
   type StageState,
@@ -38,6 +37,7 @@ import {
   stageProgressQuery,
   stageReportSignal,
   type TrainingOptions,
+  trainInput,
 } from './definitions';
 import { samplerFor } from './sampler';
 
@@ -57,22 +57,6 @@ export function trainingActivities(training: TrainingOptions) {
   });
 }
 
-/** The training inputs a candidate needs from the spec. */
-export function trainInput(spec: SearchSpec, candidate: CandidateSpec, steps: number) {
-  return {
-    candidate,
-    preset: spec.preset,
-    tasks: spec.tasks,
-    steps,
-    checkpointEvery: spec.budget.checkpointEvery,
-    ...(spec.dataDir === undefined ? {} : { dataDir: spec.dataDir }),
-    ...(spec.teacherRef === undefined ? {} : { teacherRef: spec.teacherRef }),
-    ...(spec.supernetRef === undefined ? {} : { supernetRef: spec.supernetRef }),
-    ...(spec.budget.fakeStepMillis === undefined ? {} : { fakeStepMillis: spec.budget.fakeStepMillis }),
-  };
-}
-
-/** Scores a candidate whose training failed for good: invalid (non-retryable) or out of attempts. */
 export function failedResult(candidate: CandidateSpec, err: unknown): CandidateResult {
   const cause = err instanceof ActivityFailure ? err.cause : err;
   const invalid = cause instanceof ApplicationFailure && cause.type === INVALID_ARCHITECTURE;
