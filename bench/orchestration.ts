@@ -62,6 +62,7 @@ async function main(): Promise<void> {
     let t = performance.now();
     const local = await runSearchInProcess('bench', spec, {
       store: new ArtifactStore(path.join(root, 'a1')),
+      trainer: 'fake',
     });
     const inProcessMs = performance.now() - t;
 
@@ -70,6 +71,8 @@ async function main(): Promise<void> {
       address: server.address,
       namespace: 'default',
       artifactsRoot: path.join(root, 'a2'),
+      modelRepository: path.join(root, 'models'),
+      trainer: 'fake',
       queues: ['light', 'gpu'],
       gpuConcurrency: spec.parallelism,
       lightConcurrency: 4,

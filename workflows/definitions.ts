@@ -116,6 +116,8 @@ export interface SearchProgress {
   readonly winner?: CandidateResult;
   readonly final?: CandidateResult;
   readonly outcomeRef?: string;
+  /** Names of the models the search registered in the inference repository. */
+  readonly models?: readonly string[];
   readonly error?: string;
 }
 
@@ -126,17 +128,18 @@ export interface SearchWorkflowResult {
 }
 
 /** The training inputs a candidate needs from the spec: one definition for Temporal and in-process runs. */
-export function trainInput(spec: SearchSpec, candidate: CandidateSpec, steps: number) {
+export function trainInput(spec: SearchSpec, candidate: CandidateSpec) {
   return {
     candidate,
     preset: spec.preset,
     tasks: spec.tasks,
-    steps,
+    steps: candidate.stage === 'final' ? spec.budget.finalSteps : spec.budget.steps,
     checkpointEvery: spec.budget.checkpointEvery,
     ...(spec.dataDir === undefined ? {} : { dataDir: spec.dataDir }),
     ...(spec.teacherRef === undefined ? {} : { teacherRef: spec.teacherRef }),
     ...(spec.supernetRef === undefined ? {} : { supernetRef: spec.supernetRef }),
     ...(spec.budget.fakeStepMillis === undefined ? {} : { fakeStepMillis: spec.budget.fakeStepMillis }),
+    ...(spec.method === undefined ? {} : { method: spec.method }),
   };
 }
 

@@ -15,12 +15,13 @@ import {
   type SearchOutcome,
   type SearchSpec,
 } from '../efficientbert/search/driver';
-import { createActivities } from './activities';
+import { createActivities, type TrainerName } from './activities';
 import { INVALID_ARCHITECTURE, trainInput } from './definitions';
 import { samplerFor } from './sampler';
 
 export interface InProcessOptions {
   readonly store: ArtifactStore;
+  readonly trainer: TrainerName;
   readonly sampler?: CandidateSampler;
 }
 
@@ -29,11 +30,11 @@ export async function runSearchInProcess(
   spec: SearchSpec,
   opts: InProcessOptions,
 ): Promise<SearchOutcome> {
-  const { trainCandidate } = createActivities({ store: opts.store });
+  const { trainCandidate } = createActivities({ store: opts.store, trainer: opts.trainer });
   const sampler = opts.sampler ?? samplerFor(spec);
-  const train = async (c: CandidateSpec, steps: number): Promise<CandidateResult> => {
+  const train = async (c: CandidateSpec, under: SearchSpec): Promise<CandidateResult> => {
     try {
-      return await trainCandidate(trainInput(spec, c, steps));
+      return await trainCandidate(trainInput(under, c));
     } catch (err) {
       const invalid = err instanceof ApplicationFailure && err.type === INVALID_ARCHITECTURE;
       return {
@@ -47,14 +48,14 @@ export async function runSearchInProcess(
       };
     }
   };
-  const executor: SearchExecutor = {
+  const executor = (stageSpec: SearchSpec): SearchExecutor => ({
     async evaluate(candidates) {
       const results: CandidateResult[] = new Array(candidates.length);
       let next = 0;
       const lane = async () => {
         while (next < candidates.length) {
           const i = next++;
-          results[i] = await train(candidates[i]!, spec.budget.steps);
+          results[i] = await train(candidates[i]!, stageSpec);
         }
       };
       await Promise.all(Array.from({ length: Math.min(spec.parallelism, candidates.length) }, lane));
@@ -62,10 +63,11 @@ export async function runSearchInProcess(
     },
     beforeBatch: async () => 'continue',
     afterBatch: async () => undefined,
-  };
+  });
   return runSearch(searchId, spec, {
     shouldContinue: () => true,
-    runStage: (input) => runStage(searchId, spec, input.plan, input.state, sampler, executor),
-    trainFinal: (c) => train(c, spec.budget.finalSteps),
+    runStage: (input) =>
+      runStage(searchId, input.spec, input.plan, input.state, sampler, executor(input.spec)),
+    train,
   });
 }

@@ -44,7 +44,7 @@ import {
 } from './definitions';
 import { failedResult, stageWorkflow, trainingActivities } from './stage';
 
-const { storeSearchOutcome } = proxyActivities<Activities>({
+const { storeSearchOutcome, publishModels } = proxyActivities<Activities>({
   taskQueue: TASK_QUEUE,
   startToCloseTimeout: '1m',
   retry: { initialInterval: '1s', maximumInterval: '30s' },
@@ -71,8 +71,10 @@ export async function searchWorkflow(input: SearchWorkflowInput): Promise<Search
   const outcomes: StageOutcome[] = [];
   let winner: CandidateResult | undefined;
   let final: CandidateResult | undefined;
+  const trained: CandidateResult[] = [];
   let outcomeRef: string | undefined;
-  let finalScope: CancellationScope | undefined;
+  let servedModels: readonly string[] = [];
+  let supportScope: CancellationScope | undefined;
   let error: string | undefined;
 
   const setStatus = (s: SearchStatus) => {
@@ -83,7 +85,7 @@ export async function searchWorkflow(input: SearchWorkflowInput): Promise<Search
     ]);
   };
   const toStage = async (signal: 'pause' | 'resume' | 'cancel' | 'parallelism') => {
-    if (phase === 'pending' || phase === 'done' || phase === 'final') return;
+    if (phase !== 'stage1' && phase !== 'stage2' && phase !== 'stage3') return;
     const child = getExternalWorkflowHandle(stageWorkflowId(searchId, phase));
     try {
       if (signal === 'pause') await child.signal(pauseSignal);
@@ -111,7 +113,7 @@ export async function searchWorkflow(input: SearchWorkflowInput): Promise<Search
     if (control.cancelled) return;
     control.cancelled = true;
     setStatus('CANCELLING');
-    finalScope?.cancel();
+    supportScope?.cancel();
     void toStage('cancel');
   });
   setHandler(
@@ -144,11 +146,11 @@ export async function searchWorkflow(input: SearchWorkflowInput): Promise<Search
       planned += spec.stages[s];
       results.push(...(done?.leaderboard ?? r?.leaderboard ?? []));
     }
-    planned += 1;
-    if (final) {
-      evaluated += 1;
-      results.push(final);
-    }
+    // Support trainings count as one evaluation each: the warm-up (unless the spec brings a
+    // supernet), the weight-sharing supernet and the final training.
+    planned += spec.supernetRef === undefined ? 3 : 2;
+    evaluated += trained.length;
+    if (final) results.push(final);
     const board = leaderboard(results, topK);
     const current = phase === 'stage1' || phase === 'stage2' || phase === 'stage3' ? phase : undefined;
     const elapsedMs = Date.now() - startedAtMs;
@@ -163,8 +165,12 @@ export async function searchWorkflow(input: SearchWorkflowInput): Promise<Search
       stage: phase,
       evaluated,
       planned,
-      stageEvaluated: current ? (reports[current]?.evaluated ?? 0) : phase === 'final' ? (final ? 1 : 0) : 0,
-      stagePlanned: current ? spec.stages[current] : phase === 'final' ? 1 : 0,
+      stageEvaluated: current
+        ? (reports[current]?.evaluated ?? 0)
+        : trained.some((t) => t.stage === phase)
+          ? 1
+          : 0,
+      stagePlanned: current ? spec.stages[current] : phase === 'pending' || phase === 'done' ? 0 : 1,
       leaderboard: board,
       parallelism: control.parallelism,
       startedAtMs,
@@ -175,6 +181,7 @@ export async function searchWorkflow(input: SearchWorkflowInput): Promise<Search
       ...(winner ? { winner } : {}),
       ...(final ? { final } : {}),
       ...(outcomeRef ? { outcomeRef } : {}),
+      ...(servedModels.length ? { models: servedModels } : {}),
       ...(error ? { error } : {}),
     };
   };
@@ -218,19 +225,22 @@ export async function searchWorkflow(input: SearchWorkflowInput): Promise<Search
           await child.signal(parallelismSignal, control.parallelism);
         return child.result();
       },
-      trainFinal: async (candidate) => {
-        winner = outcomes[outcomes.length - 1]?.best;
+      onTrained: (r) => {
+        trained.push(r);
+        if (r.stage === 'final') final = r;
+      },
+      train: async (candidate, under) => {
+        if (candidate.stage === 'final') winner = outcomes[outcomes.length - 1]?.best;
         await condition(() => control.cancelled || !control.paused);
-        finalScope = new CancellationScope();
+        supportScope = new CancellationScope();
         try {
-          final = await finalScope.run(() =>
-            trainCandidate(trainInput(spec, candidate, spec.budget.finalSteps)),
-          );
+          return await supportScope.run(() => trainCandidate(trainInput(under, candidate)));
         } catch (err) {
           if (isCancellation(err) || control.cancelled) throw err;
-          final = failedResult(candidate, err);
+          return failedResult(candidate, err);
+        } finally {
+          supportScope = undefined;
         }
-        return final;
       },
     });
   } catch (err) {
@@ -244,8 +254,14 @@ export async function searchWorkflow(input: SearchWorkflowInput): Promise<Search
     }
   }
   winner = outcome.winner ?? winner;
+  const modelRef = outcome.final?.status === 'ok' ? outcome.final.modelRef : undefined;
+  if (modelRef && !outcome.cancelled) {
+    // Registration is what makes the winner servable: the inference server watches the repository.
+    servedModels = await CancellationScope.nonCancellable(() => publishModels({ searchId, modelRef }));
+  }
   outcomeRef = await CancellationScope.nonCancellable(() => storeSearchOutcome(outcome));
   phase = 'done';
-  setStatus(outcome.cancelled ? 'CANCELLED' : 'COMPLETED');
+  if (outcome.error) error = outcome.error;
+  setStatus(outcome.cancelled ? 'CANCELLED' : outcome.error ? 'FAILED' : 'COMPLETED');
   return { outcome, progress: progress(), outcomeRef };
 }

@@ -118,7 +118,7 @@ export async function stageWorkflow(input: StageWorkflowInput): Promise<StageOut
           const c = candidates[i]!;
           inFlight++;
           pending.push(
-            trainCandidate(trainInput(spec, c, spec.budget.steps))
+            trainCandidate(trainInput(spec, c))
               .then(
                 (r) => {
                   results[i] = r;

@@ -10,10 +10,18 @@
  * how many candidates of a batch are evaluated at once, so it never changes the answer.
  */
 import { Prng, type PrngState } from './prng';
+import type { MethodSettings } from './stages';
 
 export type StageName = 'stage1' | 'stage2' | 'stage3';
 export const STAGES: readonly StageName[] = ['stage1', 'stage2', 'stage3'];
-export type CandidateStage = StageName | 'final';
+/**
+ * Trainings outside the candidate stages: the warm-up supernet before stage 1, the weight-sharing
+ * supernet stage 3 scores its candidates with, and the final training of the winner.
+ */
+export type SupportStage = 'warmup' | 'sharing' | 'final';
+export type CandidateStage = StageName | SupportStage;
+/** Every kind of training in the order a search runs them. */
+const RUN_ORDER: readonly CandidateStage[] = ['warmup', 'stage1', 'stage2', 'sharing', 'stage3', 'final'];
 
 export type PresetName = 'tiny' | 'small' | 'paper';
 const PRESET_LAYERS: Record<PresetName, number> = { tiny: 2, small: 4, paper: 6 };
@@ -49,11 +57,16 @@ export interface SearchSpec {
   /** Inclusive parameter budget in millions (checked by the real sampler/validator). */
   readonly paramRange?: readonly [number, number];
   readonly topK?: number;
+  /**
+   * The trainings' settings (warm-up, proxy, weight sharing, scoring, final). Absent: the preset's
+   * (efficientbert/search/stages.ts PLAN_PRESETS). `budget` sizes the fake trainer's runs instead.
+   */
+  readonly method?: MethodSettings;
 }
 
 export interface CandidateSpec {
   readonly searchId: string;
-  /** Unique within the search and stable across reruns: `<stage>-<index, 4 digits>` or `final`. */
+  /** Unique within the search and stable across reruns: `<stage>-<index, 4 digits>`, or the support stage's name. */
   readonly id: string;
   readonly stage: CandidateStage;
   readonly index: number;
@@ -76,8 +89,14 @@ export interface CandidateResult {
   readonly steps?: number;
   /** Artifact ref of the full result record. */
   readonly resultRef?: string;
-  /** Artifact ref of the final checkpoint (the model for the final training). */
+  /** Artifact ref of the trained weights, where later steps need them (supernets, the final model). */
   readonly checkpointRef?: string;
+  /** Warm-up: the teacher every later training distills from (trained by the warm-up when not given). */
+  readonly teacherRef?: string;
+  /** Final: the exported model packages (a directory `<name>/<version>/...`) to serve. */
+  readonly modelRef?: string;
+  /** Measured scores besides the reward, e.g. the final model's dev metrics. */
+  readonly metrics?: Readonly<Record<string, number>>;
   readonly error?: string;
 }
 
@@ -136,7 +155,11 @@ export interface StageOutcome {
 export const DEFAULT_TOP_K = 10;
 
 export function candidateId(stage: CandidateStage, index: number): string {
-  return stage === 'final' ? 'final' : `${stage}-${String(index).padStart(4, '0')}`;
+  return isSupportStage(stage) ? stage : `${stage}-${String(index).padStart(4, '0')}`;
+}
+
+export function isSupportStage(stage: CandidateStage): stage is SupportStage {
+  return stage === 'warmup' || stage === 'sharing' || stage === 'final';
 }
 
 /** Best first; ties broken by stage order then index, so the order never depends on timing. */
@@ -149,7 +172,7 @@ export function compareResults(a: CandidateResult, b: CandidateResult): number {
 }
 
 function stageOrder(s: CandidateStage): number {
-  return s === 'final' ? 3 : STAGES.indexOf(s);
+  return RUN_ORDER.indexOf(s);
 }
 
 export function leaderboard(results: readonly CandidateResult[], k = DEFAULT_TOP_K): CandidateResult[] {
@@ -257,14 +280,17 @@ export function stagePrngs(seed: number): Record<StageName, PrngState> {
   return { stage1: root.fork().state(), stage2: root.fork().state(), stage3: root.fork().state() };
 }
 
-export function finalSeed(seed: number): number {
+/** Training seeds of the support stages, drawn after the stages' forks so those never shift. */
+export function supportSeeds(seed: number): Record<SupportStage, number> {
   const root = Prng.fromSeed(seed);
   for (let i = 0; i < 3; i++) root.fork();
-  return root.int(2 ** 31);
+  const final = root.int(2 ** 31);
+  return { final, warmup: root.int(2 ** 31), sharing: root.int(2 ** 31) };
 }
 
 // ---------------------------------------------------------------------------------------------
-// Search-level flow: stage 1 → stage 2 (from stage 1's best) → stage 3 (from stage 2's best) → final.
+// Search-level flow: warm-up supernet → stage 1 → stage 2 (from stage 1's best) → weight-sharing
+// supernet → stage 3 (from stage 2's best, scored on the shared weights) → final training.
 
 export interface StageRunInput {
   readonly searchId: string;
@@ -275,19 +301,25 @@ export interface StageRunInput {
 
 export interface SearchDeps {
   runStage(input: StageRunInput): Promise<StageOutcome>;
-  trainFinal(candidate: CandidateSpec): Promise<CandidateResult>;
-  /** Between stages: false stops the search (cancelled). */
+  /** One support training (warm-up, sharing or final) under `spec`, which names its inputs. */
+  train(candidate: CandidateSpec, spec: SearchSpec): Promise<CandidateResult>;
+  /** Between steps: false stops the search (cancelled). */
   shouldContinue(): boolean;
   onStageStart?(stage: CandidateStage): void;
   onStageDone?(outcome: StageOutcome): void;
+  onTrained?(result: CandidateResult): void;
 }
 
 export interface SearchOutcome {
   readonly searchId: string;
   readonly stages: readonly StageOutcome[];
+  readonly warmup?: CandidateResult;
+  readonly sharing?: CandidateResult;
   readonly winner?: CandidateResult;
   readonly final?: CandidateResult;
   readonly cancelled: boolean;
+  /** Set when a support training failed for good: the search cannot go on without it. */
+  readonly error?: string;
 }
 
 export async function runSearch(
@@ -296,36 +328,72 @@ export async function runSearch(
   deps: SearchDeps,
 ): Promise<SearchOutcome> {
   const prngs = stagePrngs(spec.seed);
+  const seeds = supportSeeds(spec.seed);
   const stages: StageOutcome[] = [];
+  const support: { warmup?: CandidateResult; sharing?: CandidateResult } = {};
+  const outcome = (extra: Partial<SearchOutcome> & { cancelled: boolean }): SearchOutcome => ({
+    searchId,
+    stages,
+    ...support,
+    ...extra,
+  });
+  const runSupport = async (stage: SupportStage, arch: string, under: SearchSpec) => {
+    deps.onStageStart?.(stage);
+    const result = await deps.train(
+      { searchId, id: candidateId(stage, 0), stage, index: 0, arch, seed: seeds[stage] },
+      under,
+    );
+    deps.onTrained?.(result);
+    return result;
+  };
+  const failed = (r: CandidateResult) =>
+    r.status === 'ok' && r.checkpointRef
+      ? undefined
+      : `${r.stage} training failed: ${r.error ?? 'no weights'}`;
+
+  // Candidates inherit the warm-up supernet unless the search brings one.
+  let working = spec;
+  if (spec.supernetRef === undefined) {
+    if (!deps.shouldContinue()) return outcome({ cancelled: true });
+    support.warmup = await runSupport('warmup', '', spec);
+    const error = failed(support.warmup);
+    if (error) return outcome({ cancelled: false, error });
+    working = {
+      ...spec,
+      supernetRef: support.warmup.checkpointRef!,
+      ...(support.warmup.teacherRef ? { teacherRef: support.warmup.teacherRef } : {}),
+    };
+  }
   let base: string | undefined;
   for (const plan of stagePlans(spec)) {
-    if (!deps.shouldContinue()) return { searchId, stages, cancelled: true };
+    if (!deps.shouldContinue()) return outcome({ cancelled: true });
+    let stageSpec = working;
+    if (plan.stage === 'stage3') {
+      // Stage 3 scores sizes on weights trained for all of them at once (single-path sharing).
+      support.sharing = await runSupport('sharing', base ?? '', working);
+      const error = failed(support.sharing);
+      if (error) return outcome({ cancelled: false, error });
+      working = { ...working, supernetRef: support.sharing.checkpointRef! };
+      stageSpec = working;
+      if (!deps.shouldContinue()) return outcome({ cancelled: true });
+    }
     deps.onStageStart?.(plan.stage);
-    const outcome = await deps.runStage({
+    const stageOutcome = await deps.runStage({
       searchId,
-      spec,
+      spec: stageSpec,
       plan,
       state: initialStageState(plan.stage, prngs[plan.stage], base),
     });
-    stages.push(outcome);
-    deps.onStageDone?.(outcome);
-    if (outcome.stopped) return { searchId, stages, cancelled: true };
-    if (outcome.best) base = outcome.best.arch;
+    stages.push(stageOutcome);
+    deps.onStageDone?.(stageOutcome);
+    if (stageOutcome.stopped) return outcome({ cancelled: true });
+    if (stageOutcome.best) base = stageOutcome.best.arch;
   }
   const winner = stages[stages.length - 1]?.best;
-  if (!winner || !deps.shouldContinue()) {
-    return winner ? { searchId, stages, winner, cancelled: true } : { searchId, stages, cancelled: false };
-  }
-  deps.onStageStart?.('final');
-  const final = await deps.trainFinal({
-    searchId,
-    id: candidateId('final', 0),
-    stage: 'final',
-    index: 0,
-    arch: winner.arch,
-    seed: finalSeed(spec.seed),
-  });
-  return { searchId, stages, winner, final, cancelled: false };
+  if (!winner) return outcome({ cancelled: false });
+  if (!deps.shouldContinue()) return outcome({ winner, cancelled: true });
+  const final = await runSupport('final', winner.arch, working);
+  return outcome({ winner, final, cancelled: false });
 }
 
 // ---------------------------------------------------------------------------------------------

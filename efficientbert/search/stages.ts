@@ -83,6 +83,28 @@ export interface Stage3Plan extends StageCommon {
   readonly scoring: { readonly task: string; readonly heldOutFraction: number };
 }
 
+/**
+ * The warm-up supernet (spec §4.1): the teacher (trained from scratch on `task` when the search
+ * names none: no pre-trained BERT is reachable offline), then KD pre-training and KD fine-tuning of
+ * the supernet, on the leading `trainFraction` of the task's train set.
+ */
+export interface WarmupPlan {
+  readonly teacher: {
+    readonly layers: number;
+    readonly heads: number;
+    /** Teacher width is the preset's `teacherHidden`; its FFN is 4x that, as in BERT. */
+    readonly steps: number;
+    readonly learningRate: number;
+  };
+  readonly pretrainSteps: number;
+  readonly pretrainLearningRate: number;
+  readonly finetuneSteps: number;
+  readonly finetuneLearningRate: number;
+  readonly batchSize: number;
+  readonly task: string;
+  readonly trainFraction: number;
+}
+
 /** Training of the winner: KD pre-training, then KD fine-tuning per task. */
 export interface FinalPlan {
   readonly pretrainSteps: number;
@@ -96,6 +118,7 @@ export interface FinalPlan {
 export interface SearchPlan {
   readonly preset: PlanPreset;
   readonly layers: number;
+  readonly warmup: WarmupPlan;
   readonly stage1: Stage1Plan;
   readonly stage2: Stage2Plan;
   readonly stage3: Stage3Plan;
@@ -124,12 +147,14 @@ function plan(
     weightSharing: Stage3Plan['weightSharing'];
     scoring: Stage3Plan['scoring'];
     final: FinalPlan;
+    warmup: WarmupPlan;
   },
 ): SearchPlan {
   const budget = s.paramBudget === undefined ? {} : { paramBudget: s.paramBudget };
   return {
     preset,
     layers,
+    warmup: s.warmup,
     stage1: {
       candidates: s.candidates[0],
       parallelism: s.parallelism,
@@ -168,6 +193,16 @@ function plan(
 export const PLAN_PRESETS: Readonly<Record<PlanPreset, SearchPlan>> = {
   tiny: plan('tiny', 2, {
     candidates: [12, 8, 8],
+    warmup: {
+      teacher: { layers: 2, heads: 2, steps: 300, learningRate: 1e-3 },
+      pretrainSteps: 60,
+      pretrainLearningRate: 1e-3,
+      finetuneSteps: 120,
+      finetuneLearningRate: 1e-3,
+      batchSize: 32,
+      task: 'sst2',
+      trainFraction: 0.5,
+    },
     parallelism: 2,
     // Few samples: the first tree after 6, deeper as soon as there are enough to split.
     sampler: { nInit: 6, trainInterval: 2, cp: 0.01, splitThresholds: [10, 20, 40, 80] },
@@ -202,6 +237,16 @@ export const PLAN_PRESETS: Readonly<Record<PlanPreset, SearchPlan>> = {
   }),
   small: plan('small', 4, {
     candidates: [60, 40, 40],
+    warmup: {
+      teacher: { layers: 4, heads: 4, steps: 2000, learningRate: 1e-3 },
+      pretrainSteps: 1000,
+      pretrainLearningRate: 1e-3,
+      finetuneSteps: 2000,
+      finetuneLearningRate: 1e-3,
+      batchSize: 32,
+      task: 'sst2',
+      trainFraction: 0.9,
+    },
     parallelism: 4,
     sampler: { nInit: 10, trainInterval: 5, cp: 0.01, splitThresholds: [20, 40, 80, 160] },
     proxy: {
@@ -235,6 +280,18 @@ export const PLAN_PRESETS: Readonly<Record<PlanPreset, SearchPlan>> = {
   }),
   paper: plan('paper', 6, {
     candidates: [1000, 500, 500],
+    // A search at this size is given a fine-tuned BERT-base teacher (teacher_ref); these teacher
+    // settings only apply without one.
+    warmup: {
+      teacher: { layers: 12, heads: 12, steps: 30_000, learningRate: 5e-5 },
+      pretrainSteps: 200_000,
+      pretrainLearningRate: 1e-4,
+      finetuneSteps: 30_000,
+      finetuneLearningRate: 4e-4,
+      batchSize: 256,
+      task: 'mnli',
+      trainFraction: 0.9,
+    },
     parallelism: 2,
     sampler: { nInit: 80, trainInterval: 10, cp: 0.01, splitThresholds: [400, 800, 1600, 3200] },
     proxy: {
@@ -362,6 +419,25 @@ export function validateSearchPlan(plan: SearchPlan): PlanError[] {
   posInt('layers', plan.layers);
   const layers = Number.isInteger(plan.layers) ? plan.layers : undefined;
 
+  const w0 = plan.warmup;
+  if (w0 === undefined) fail('warmup', 'is required', undefined);
+  else {
+    if (w0.teacher === undefined) fail('warmup.teacher', 'is required', undefined);
+    else {
+      posInt('warmup.teacher.layers', w0.teacher.layers);
+      posInt('warmup.teacher.heads', w0.teacher.heads);
+      posInt('warmup.teacher.steps', w0.teacher.steps);
+      positive('warmup.teacher.learningRate', w0.teacher.learningRate);
+    }
+    posInt('warmup.pretrainSteps', w0.pretrainSteps);
+    positive('warmup.pretrainLearningRate', w0.pretrainLearningRate);
+    posInt('warmup.finetuneSteps', w0.finetuneSteps);
+    positive('warmup.finetuneLearningRate', w0.finetuneLearningRate);
+    posInt('warmup.batchSize', w0.batchSize);
+    task('warmup.task', w0.task);
+    fraction('warmup.trainFraction', w0.trainFraction);
+  }
+
   const s1 = plan.stage1;
   if (s1 === undefined) fail('stage1', 'is required', undefined);
   else {
@@ -421,4 +497,27 @@ export function validateSearchPlan(plan: SearchPlan): PlanError[] {
     tasks('final.tasks', f.tasks);
   }
   return errors;
+}
+
+/**
+ * What a candidate's trainer needs from a plan (the sampler settings stay with the workflow):
+ * carried by the search spec, so a search's training settings are fixed when it starts.
+ */
+export interface MethodSettings {
+  readonly warmup: WarmupPlan;
+  /** Stages 1 and 2 share one proxy training. */
+  readonly proxy: ProxyTraining;
+  readonly weightSharing: Stage3Plan['weightSharing'];
+  readonly scoring: Stage3Plan['scoring'];
+  readonly final: FinalPlan;
+}
+
+export function methodOf(plan: SearchPlan): MethodSettings {
+  return {
+    warmup: plan.warmup,
+    proxy: plan.stage1.proxy,
+    weightSharing: plan.stage3.weightSharing,
+    scoring: plan.stage3.scoring,
+    final: plan.final,
+  };
 }

@@ -2,7 +2,10 @@
  * The Temporal worker process: polls `efficientbert` (workflows + light activities) and
  * `efficientbert-gpu` (training activities, one per GPU by default). Configuration by environment:
  *   TEMPORAL_ADDRESS (127.0.0.1:7233), TEMPORAL_NAMESPACE (default),
- *   EFFICIENTBERT_ARTIFACTS (./.efficientbert/artifacts),
+ *   EFFICIENTBERT_ARTIFACTS (./.efficientbert/artifacts), EFFICIENTBERT_MODEL_REPO (./.efficientbert/models,
+ *   where the search's winner is published for the inference server),
+ *   EFFICIENTBERT_TRAINER (kd: warm-up KD training with tfjs; fake: the deterministic stand-in),
+ *   EFFICIENTBERT_DATA (GLUE + tokenizer folder for specs without data_dir; ../shared/data),
  *   EFFICIENTBERT_QUEUES (light,gpu), EFFICIENTBERT_GPU_CONCURRENCY (GPUs in CUDA_VISIBLE_DEVICES, else 1),
  *   EFFICIENTBERT_LIGHT_CONCURRENCY (8), EFFICIENTBERT_WORKFLOW_BUNDLE (prebuilt bundle file, optional).
  * SIGTERM/SIGINT shut down gracefully (running trainings are cancelled, which kills their child).
@@ -12,13 +15,15 @@ import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { ArtifactStore } from '../../efficientbert/artifacts';
-import { createActivities } from '../../workflows/activities';
+import { createActivities, type TrainerName } from '../../workflows/activities';
 import { GPU_TASK_QUEUE, TASK_QUEUE } from '../../workflows/definitions';
 
 export interface WorkerConfig {
   readonly address: string;
   readonly namespace: string;
   readonly artifactsRoot: string;
+  readonly modelRepository: string;
+  readonly trainer: TrainerName;
   readonly queues: readonly ('light' | 'gpu')[];
   readonly gpuConcurrency: number;
   readonly lightConcurrency: number;
@@ -41,6 +46,12 @@ function positiveInt(name: string, value: string | undefined, fallback: number):
   return n;
 }
 
+function trainerName(value: string | undefined): TrainerName {
+  if (value === undefined || value === '' || value === 'kd') return 'kd';
+  if (value === 'fake') return 'fake';
+  throw new RangeError(`EFFICIENTBERT_TRAINER must be kd or fake, got '${value}'`);
+}
+
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
   const queues = (env.EFFICIENTBERT_QUEUES ?? 'light,gpu').split(',').map((q) => q.trim());
   for (const q of queues)
@@ -49,6 +60,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): WorkerConfi
     address: env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233',
     namespace: env.TEMPORAL_NAMESPACE ?? 'default',
     artifactsRoot: env.EFFICIENTBERT_ARTIFACTS ?? path.join('.efficientbert', 'artifacts'),
+    modelRepository: env.EFFICIENTBERT_MODEL_REPO ?? path.join('.efficientbert', 'models'),
+    trainer: trainerName(env.EFFICIENTBERT_TRAINER),
     queues: queues as ('light' | 'gpu')[],
     gpuConcurrency: positiveInt(
       'EFFICIENTBERT_GPU_CONCURRENCY',
@@ -93,6 +106,8 @@ export async function startWorkers(config: WorkerConfig): Promise<RunningWorkers
   const connection = await connectWithRetry(config.address, config.connectTimeoutMs);
   const activities = createActivities({
     store: new ArtifactStore(config.artifactsRoot),
+    modelRepository: config.modelRepository,
+    trainer: config.trainer,
     ...(config.heartbeatEveryMs ? { heartbeatEveryMs: config.heartbeatEveryMs } : {}),
   });
   const base = { connection, namespace: config.namespace, shutdownGraceTime: '5s' } as const;
@@ -106,7 +121,10 @@ export async function startWorkers(config: WorkerConfig): Promise<RunningWorkers
         ...base,
         ...workflowSource,
         taskQueue: TASK_QUEUE,
-        activities: { storeSearchOutcome: activities.storeSearchOutcome },
+        activities: {
+          storeSearchOutcome: activities.storeSearchOutcome,
+          publishModels: activities.publishModels,
+        },
         maxConcurrentActivityTaskExecutions: config.lightConcurrency,
       }),
     );

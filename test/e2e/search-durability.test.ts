@@ -53,6 +53,7 @@ describe('durable search on a real Temporal dev server', { timeout: 600_000 }, (
       bundleWorkflowsToFile(),
       runSearchInProcess('reference', FAST_SPEC, {
         store: new ArtifactStore(path.join(root, 'ref-artifacts')),
+        trainer: 'fake',
       }),
     ]);
     server = srv;

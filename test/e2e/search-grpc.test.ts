@@ -93,6 +93,7 @@ describe('efficientbert.v1.Search over a real Temporal dev server', { timeout: 6
   it('runs a whole search: idempotent start, watched to the end, listed and ranked', async () => {
     const reference = runSearchInProcess('reference', FAST_SPEC, {
       store: new ArtifactStore(path.join(root, 'ref-artifacts')),
+      trainer: 'fake',
     });
     const started = await client.call('StartSearch', { request_id: 'e2e-run-1', spec: grpcPbSpec() });
     assert.equal(started.created, true);

@@ -29,6 +29,10 @@ export interface WorkerProcessOptions {
   readonly gpuConcurrency?: number;
   readonly queues?: string;
   readonly heartbeatEveryMs?: number;
+  /** The worker's trainer; default the fake one (the real one is for the end-to-end search test). */
+  readonly trainer?: 'kd' | 'fake';
+  readonly modelRepository?: string;
+  readonly dataDir?: string;
 }
 
 export class WorkerProcess {
@@ -50,6 +54,9 @@ export class WorkerProcess {
           EFFICIENTBERT_GPU_CONCURRENCY: String(opts.gpuConcurrency ?? 2),
           EFFICIENTBERT_QUEUES: opts.queues ?? 'light,gpu',
           EFFICIENTBERT_HEARTBEAT_MS: String(opts.heartbeatEveryMs ?? 300),
+          EFFICIENTBERT_TRAINER: opts.trainer ?? 'fake',
+          ...(opts.modelRepository ? { EFFICIENTBERT_MODEL_REPO: opts.modelRepository } : {}),
+          ...(opts.dataDir ? { EFFICIENTBERT_DATA: opts.dataDir } : {}),
         },
       },
     );

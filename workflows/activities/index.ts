@@ -3,6 +3,7 @@
  * the others are light bookkeeping on `efficientbert`.
  */
 import { fork } from 'node:child_process';
+import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { ApplicationFailure, activityInfo, CancelledFailure, Context, heartbeat } from '@temporalio/activity';
 import type { ArtifactStore } from '../../efficientbert/artifacts';
@@ -13,6 +14,7 @@ import type {
   SearchOutcome,
 } from '../../efficientbert/search/driver';
 import { layersOf } from '../../efficientbert/search/driver';
+import type { MethodSettings } from '../../efficientbert/search/stages';
 import { checkArchitecture } from './arch-check';
 import {
   isTrainerMessage,
@@ -37,6 +39,7 @@ export interface TrainCandidateInput {
   readonly steps: number;
   readonly checkpointEvery: number;
   readonly fakeStepMillis?: number;
+  readonly method?: MethodSettings;
 }
 
 /** One line of the training log `trainings/<searchId>` in the artifact store. */
@@ -63,12 +66,24 @@ export function trainingLog(searchId: string): string {
   return `trainings/${searchId}`;
 }
 
+export type TrainerName = 'kd' | 'fake';
+
 export interface ActivityDeps {
   readonly store: ArtifactStore;
+  /** Which trainer the child runs: `kd` (tfjs warm-up KD) or `fake` (deterministic stand-in). */
+  readonly trainer: TrainerName;
   /** Trainer child entry (a .ts file run with `node --import tsx`). */
   readonly trainerEntry?: string;
   /** How often to heartbeat while the child is quiet (ms). */
   readonly heartbeatEveryMs?: number;
+  /** Model repository the inference server watches; the search's winner is published there. */
+  readonly modelRepository?: string;
+}
+
+export interface PublishModelsInput {
+  readonly searchId: string;
+  /** A directory artifact laid out as a model repository: `<name>/<version>/{model.onnx, ...}`. */
+  readonly modelRef: string;
 }
 
 /** Activities bound to an artifact store; the worker registers the returned object. */
@@ -119,7 +134,8 @@ export function createActivities(deps: ActivityDeps) {
       await log(c.searchId, { candidateId: c.id, event: 'reused', step: input.steps });
       return store.getJson<CandidateResult>(done);
     }
-    const problem = checkArchitecture(c.arch, layersOf(input.preset));
+    // The warm-up trains the whole supernet: it has no architecture of its own.
+    const problem = c.stage === 'warmup' ? undefined : checkArchitecture(c.arch, layersOf(input.preset));
     if (problem) {
       await log(c.searchId, { candidateId: c.id, event: 'invalid', step: 0 });
       throw ApplicationFailure.nonRetryable(`invalid architecture ${c.id}: ${problem}`, INVALID_ARCHITECTURE);
@@ -137,6 +153,7 @@ export function createActivities(deps: ActivityDeps) {
       ...(input.teacherRef === undefined ? {} : { teacherRef: input.teacherRef }),
       ...(input.supernetRef === undefined ? {} : { supernetRef: input.supernetRef }),
       ...(input.fakeStepMillis === undefined ? {} : { fakeStepMillis: input.fakeStepMillis }),
+      ...(input.method === undefined ? {} : { method: input.method }),
       ...(resume === undefined ? {} : { resume }),
     };
     await log(c.searchId, { candidateId: c.id, event: 'start', step: resume?.step ?? 0 });
@@ -177,7 +194,10 @@ export function createActivities(deps: ActivityDeps) {
       status: 'ok',
       reward: r.reward,
       steps: r.steps,
-      checkpointRef: r.checkpointRef,
+      metrics: r.metrics,
+      ...(r.checkpointRef ? { checkpointRef: r.checkpointRef } : {}),
+      ...(r.teacherRef ? { teacherRef: r.teacherRef } : {}),
+      ...(r.modelRef ? { modelRef: r.modelRef } : {}),
     });
   }
 
@@ -212,6 +232,7 @@ export function createActivities(deps: ActivityDeps) {
     return new Promise((resolve, reject) => {
       const child = fork(trainerEntry, [], {
         execArgv: ['--import', 'tsx'],
+        env: { ...process.env, EFFICIENTBERT_TRAINER: deps.trainer },
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
         serialization: 'json',
       });
@@ -264,6 +285,32 @@ export function createActivities(deps: ActivityDeps) {
     });
   }
 
+  /**
+   * Light: copies the final training's model packages into the model repository. Each version
+   * directory is staged beside its target and renamed into place, so the server's poller never
+   * sees half a model; a version already there is left alone (a retried activity is a no-op).
+   */
+  async function publishModels(input: PublishModelsInput): Promise<string[]> {
+    const repo = deps.modelRepository;
+    if (!repo) throw ApplicationFailure.nonRetryable('the worker has no model repository configured');
+    const staging = path.join(repo, `.staging-${input.searchId.replace(/[^A-Za-z0-9_.-]/g, '_')}`);
+    await fs.rm(staging, { recursive: true, force: true });
+    const manifest = await store.getDir(input.modelRef, staging);
+    const versions = new Set(manifest.entries.map((e) => e.path.split('/').slice(0, 2).join('/')));
+    const names = new Set<string>();
+    for (const version of versions) {
+      const [name, number] = version.split('/');
+      if (!name || !number || !/^[0-9]+$/.test(number)) continue;
+      const target = path.join(repo, name, number);
+      names.add(name);
+      if (await exists(target)) continue;
+      await fs.mkdir(path.dirname(target), { recursive: true });
+      await fs.rename(path.join(staging, name, number), target);
+    }
+    await fs.rm(staging, { recursive: true, force: true });
+    return [...names].sort();
+  }
+
   /** Light: stores a finished search's outcome and points `searches/<id>/outcome` at it. */
   async function storeSearchOutcome(outcome: SearchOutcome): Promise<string> {
     const ref = await store.putJson(outcome);
@@ -271,7 +318,16 @@ export function createActivities(deps: ActivityDeps) {
     return ref;
   }
 
-  return { trainCandidate, storeSearchOutcome };
+  return { trainCandidate, storeSearchOutcome, publishModels };
 }
 
 export type Activities = ReturnType<typeof createActivities>;
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await fs.stat(file);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -19,10 +19,12 @@ function send(msg: TrainerToParent): Promise<void> {
   });
 }
 
-function pickTrainer(): Trainer {
-  const name = process.env.EFFICIENTBERT_TRAINER ?? 'fake';
+async function pickTrainer(): Promise<Trainer> {
+  const name = process.env.EFFICIENTBERT_TRAINER;
   if (name === 'fake') return fakeTrainer;
-  throw new TrainerError('runtime', `unknown trainer '${name}' (EFFICIENTBERT_TRAINER); available: fake`);
+  // Loaded only when used: tfjs start-up is seconds the fake trainer should not pay.
+  if (name === 'kd') return (await import('./kd-trainer')).kdTrainer;
+  throw new TrainerError('runtime', `unknown trainer '${name}' (EFFICIENTBERT_TRAINER); available: kd, fake`);
 }
 
 process.on('disconnect', () => process.exit(70));
@@ -32,7 +34,7 @@ process.once('message', async (msg: ParentToTrainer) => {
     if (msg?.type !== 'job' || msg.job?.protocol !== TRAINER_PROTOCOL) {
       throw new TrainerError('runtime', `expected a ${TRAINER_PROTOCOL} job message`);
     }
-    const result = await pickTrainer()(msg.job, (m) => void send(m));
+    const result = await (await pickTrainer())(msg.job, (m) => void send(m));
     await send({ type: 'result', result });
     process.exit(0);
   } catch (err) {

@@ -8,6 +8,7 @@
  * The fake trainer (fake-trainer.ts) and the real tfjs trainer implement the same `Trainer`.
  */
 import type { CandidateSpec, PresetName } from '../../efficientbert/search/driver';
+import type { MethodSettings } from '../../efficientbert/search/stages';
 
 export const TRAINER_PROTOCOL = 'efficientbert.trainer/v1' as const;
 
@@ -19,8 +20,12 @@ export interface TrainerJob {
   readonly dataDir?: string;
   readonly teacherRef?: string;
   readonly supernetRef?: string;
+  /** Fake trainer: steps to run (the KD trainer's come from `method`). */
   readonly steps: number;
+  /** A checkpoint is written every this many steps (counted over all phases of the training). */
   readonly checkpointEvery: number;
+  /** The trainings' settings; absent: the preset's plan. */
+  readonly method?: MethodSettings;
   /** Fake trainer: wall time per step. */
   readonly fakeStepMillis?: number;
   /** Root of the artifact store the child reads inputs from and writes checkpoints to. */
@@ -38,10 +43,15 @@ export interface ResumePoint {
 export type TrainingHeartbeat = ResumePoint | { readonly step: 0; readonly checkpointRef?: undefined };
 
 export interface TrainerResult {
-  /** The search reward: best held-out accuracy. */
+  /** The search reward: held-out score (final: the dev score). */
   readonly reward: number;
   readonly steps: number;
-  readonly checkpointRef: string;
+  /** The trained weights, where a later step needs them (supernets, the final model). */
+  readonly checkpointRef?: string;
+  /** Warm-up: the teacher it trained or loaded. */
+  readonly teacherRef?: string;
+  /** Final: the exported model packages. */
+  readonly modelRef?: string;
   readonly metrics: Readonly<Record<string, number>>;
 }
 

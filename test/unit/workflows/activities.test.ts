@@ -44,7 +44,7 @@ describe('trainCandidate activity (child-process trainer)', () => {
   before(async () => {
     root = await fs.mkdtemp(path.join(tmpdir(), 'eb-acts-'));
     store = new ArtifactStore(root);
-    acts = createActivities({ store, heartbeatEveryMs: 50 });
+    acts = createActivities({ store, trainer: 'fake', heartbeatEveryMs: 50 });
   });
   after(async () => fs.rm(root, { recursive: true, force: true }));
 

@@ -72,13 +72,14 @@ describe('search driver', () => {
       runSearch('s', SPEC, {
         shouldContinue: () => true,
         runStage: (input) => runStage('s', SPEC, input.plan, input.state, samplerFor(SPEC), fakeExecutor()),
-        trainFinal: async (c) => ({
+        train: async (c) => ({
           id: c.id,
           stage: c.stage,
           index: 0,
           arch: c.arch,
           status: 'ok',
           reward: 1,
+          checkpointRef: `weights-of-${c.id}`,
         }),
       });
     const a = await run();
@@ -90,6 +91,9 @@ describe('search driver', () => {
       [10, 6, 6],
     );
     assert.equal(a.final?.arch, a.winner?.arch);
+    // The warm-up runs first; stage 3 follows the weight-sharing training of stage 2's winner.
+    assert.equal(a.warmup?.id, 'warmup');
+    assert.equal(a.sharing?.arch, a.stages[1]!.best!.arch);
     assert.equal(a.winner?.id, a.stages[2]!.best!.id);
     assert.equal(a.stages[0]!.leaderboard.length, 5);
     const s1 = a.stages[0]!.best!.arch.split(', ');

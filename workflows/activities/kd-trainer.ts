@@ -1,0 +1,356 @@
+/**
+ * The real trainer (EFFICIENTBERT_TRAINER=kd): runs one training of a search with tfjs, in the
+ * trainer child process. Which training follows from the candidate's stage (see
+ * efficientbert/distill/search-trainings.ts); this module only moves things between the artifact
+ * store and the library: the teacher and supernet weights in, checkpoints and results out.
+ *
+ * A checkpoint is a JSON record (what the activity heartbeats) pointing at a directory artifact of
+ * train()'s checkpoint; a retried attempt restores it and goes on from the same step, with the
+ * same result as an uninterrupted run.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { ArtifactStore } from '../../efficientbert/artifacts';
+import { glueTask } from '../../efficientbert/data/glue';
+import { WordPieceTokenizer } from '../../efficientbert/data/tokenizer';
+import { type Phase, type PhasePosition, runPhases, totalSteps } from '../../efficientbert/distill/phases';
+import {
+  finalPhases,
+  finalScores,
+  headsFor,
+  proxyData,
+  proxyPhases,
+  proxyReward,
+  sharedScore,
+  sharingPhases,
+  subnetworkSampler,
+  supernetArchitecture,
+  type TaskData,
+  teacherConfigFor,
+  tokenizerDirOf,
+  warmupPhases,
+} from '../../efficientbert/distill/search-trainings';
+import { exportStudentPackage } from '../../efficientbert/export/model-package';
+import { PLAIN } from '../../efficientbert/export/options';
+import { weightMapOf } from '../../efficientbert/export/weight-source';
+import { selectBackend } from '../../efficientbert/model/backend';
+import { readSafetensors, writeSafetensors } from '../../efficientbert/model/safetensors';
+import { StudentModel } from '../../efficientbert/model/student-model';
+import { loadTeacher, saveTeacher, Teacher } from '../../efficientbert/model/teacher';
+import { Prng } from '../../efficientbert/search/prng';
+import { methodOf, PLAN_PRESETS } from '../../efficientbert/search/stages';
+import type { Architecture } from '../../efficientbert/space/ast';
+import { ParseError, parseArchitecture } from '../../efficientbert/space/parse';
+import { PRESETS, type StudentConfig } from '../../efficientbert/space/presets';
+import { type Trainer, TrainerError, type TrainerJob, type TrainerResult } from './trainer-protocol';
+
+/** The data folder beside the repository (GLUE + the BERT tokenizer), unless the spec names one. */
+const DEFAULT_DATA = path.resolve(__dirname, '../../../shared/data');
+
+export interface KdCheckpoint {
+  readonly kind: 'efficientbert.kd-checkpoint';
+  readonly candidateId: string;
+  readonly arch: string;
+  readonly seed: number;
+  readonly phase: number;
+  readonly phaseStep: number;
+  /** Steps done over all phases (the activity resumes from the highest). */
+  readonly step: number;
+  readonly dirRef: string;
+  /** Warm-up: the teacher, once its phase is done. */
+  readonly teacherRef?: string;
+}
+
+/** A model repository name for a search's model of `task`: `<searchId>-<task>`, made safe. */
+export function modelName(searchId: string, task: string): string {
+  return `${searchId}-${task}`.replace(/[^A-Za-z0-9_.-]/g, '-').replace(/^[^A-Za-z0-9]+/, '');
+}
+
+class Session {
+  readonly store: ArtifactStore;
+  readonly work: string;
+  readonly method;
+  readonly data: TaskData;
+  readonly tokenizerDir: string;
+  readonly rng: Prng;
+  resume: PhasePosition | undefined;
+  record: KdCheckpoint | undefined;
+
+  constructor(
+    readonly job: TrainerJob,
+    readonly emit: Parameters<Trainer>[1],
+  ) {
+    this.store = new ArtifactStore(job.artifactsRoot);
+    this.method = job.method ?? methodOf(PLAN_PRESETS[job.preset]);
+    const dataDir = path.resolve(job.dataDir ?? process.env.EFFICIENTBERT_DATA ?? DEFAULT_DATA);
+    this.tokenizerDir = tokenizerDirOf(dataDir);
+    if (!fs.existsSync(this.tokenizerDir))
+      throw new TrainerError(
+        'runtime',
+        `no tokenizer at ${this.tokenizerDir}: is ${dataDir} the data folder?`,
+      );
+    const tokenizer = WordPieceTokenizer.fromDirectory(this.tokenizerDir);
+    this.data = { glueDir: path.join(dataDir, 'glue'), tokenizer, maxSeq: PRESETS[job.preset].maxSeq };
+    this.rng = Prng.fromSeed(job.candidate.seed);
+    this.work = fs.mkdtempSync(path.join(os.tmpdir(), `efficientbert-${job.candidate.id}-`));
+  }
+
+  get c() {
+    return this.job.candidate;
+  }
+
+  config(teacherHidden: number): StudentConfig {
+    return { ...PRESETS[this.job.preset], vocabSize: this.data.tokenizer.vocabSize, teacherHidden };
+  }
+
+  async restore(): Promise<void> {
+    if (!this.job.resume) return;
+    const rec = await this.store.getJson<KdCheckpoint>(this.job.resume.checkpointRef);
+    if (
+      rec.kind !== 'efficientbert.kd-checkpoint' ||
+      rec.candidateId !== this.c.id ||
+      rec.seed !== this.c.seed
+    ) {
+      throw new TrainerError(
+        'runtime',
+        `checkpoint ${this.job.resume.checkpointRef} belongs to another training`,
+      );
+    }
+    const dir = path.join(this.work, 'resume');
+    await this.store.getDir(rec.dirRef, dir);
+    this.record = rec;
+    this.resume = { phase: rec.phase, phaseStep: rec.phaseStep, step: rec.step, dir };
+  }
+
+  async teacher(ref: string | undefined): Promise<Teacher> {
+    if (!ref) throw new TrainerError('runtime', `${this.c.id} needs a teacher and the search has none`);
+    const dir = path.join(this.work, `teacher-${ref.slice(7, 19)}`);
+    await this.store.getDir(ref, dir);
+    return loadTeacher(dir);
+  }
+
+  /** A supernet with the weights of `ref` (a safetensors file artifact), or fresh ones. */
+  async supernet(config: StudentConfig, ref?: string): Promise<StudentModel> {
+    const model = StudentModel.supernet(config, headsFor(this.method), this.rng.fork());
+    if (ref) model.params.assignArrays(await this.readWeights(ref));
+    return model;
+  }
+
+  async readWeights(ref: string) {
+    const file = path.join(this.work, `weights-${ref.slice(7, 19)}.safetensors`);
+    await this.store.getFile(ref, file);
+    const arrays = new Map<string, { shape: number[]; data: Float32Array }>();
+    for (const [name, e] of readSafetensors(file)) {
+      if (!e.data) throw new TrainerError('runtime', `${ref}: tensor '${name}' is not float`);
+      arrays.set(name, { shape: [...e.shape], data: e.data });
+    }
+    return arrays;
+  }
+
+  async writeWeights(model: StudentModel): Promise<string> {
+    const file = path.join(this.work, 'weights.safetensors');
+    writeSafetensors(file, model.params.toArrays());
+    return this.store.putFile(file);
+  }
+
+  arch(text: string): Architecture {
+    try {
+      return parseArchitecture(text);
+    } catch (err) {
+      if (err instanceof ParseError) throw new TrainerError('invalid-architecture', err.message);
+      throw err;
+    }
+  }
+
+  async run(phases: Phase[], extra: () => Partial<KdCheckpoint> = () => ({})): Promise<number> {
+    const total = totalSteps(phases);
+    const results = await runPhases(phases, {
+      workDir: this.work,
+      checkpointEvery: this.job.checkpointEvery,
+      ...(this.resume ? { resume: this.resume } : {}),
+      onCheckpoint: async (pos) => {
+        const record: KdCheckpoint = {
+          kind: 'efficientbert.kd-checkpoint',
+          candidateId: this.c.id,
+          arch: this.c.arch,
+          seed: this.c.seed,
+          phase: pos.phase,
+          phaseStep: pos.phaseStep,
+          step: pos.step,
+          dirRef: await this.store.putDir(pos.dir),
+          ...extra(),
+        };
+        const checkpointRef = await this.store.putJson(record);
+        this.emit({ type: 'progress', step: pos.step, totalSteps: total, checkpointRef });
+      },
+      onProgress: (step) => this.emit({ type: 'progress', step, totalSteps: total }),
+    });
+    for (const [name, r] of results) {
+      const last = r.losses[r.losses.length - 1];
+      if (last !== undefined && !Number.isFinite(last))
+        throw new TrainerError('nan-loss', `${this.c.id}: ${name} diverged (loss ${last})`);
+    }
+    return total;
+  }
+
+  close(): void {
+    fs.rmSync(this.work, { recursive: true, force: true });
+  }
+}
+
+async function warmup(s: Session): Promise<TrainerResult> {
+  const { job, method } = s;
+  const base = PRESETS[job.preset];
+  const given = job.teacherRef ? await s.teacher(job.teacherRef) : undefined;
+  const teacher =
+    given ??
+    Teacher.random(
+      teacherConfigFor(method, s.data.tokenizer.vocabSize, base.teacherHidden, base.maxPositions),
+      s.rng.fork(),
+    );
+  let teacherRef = job.teacherRef ?? s.record?.teacherRef;
+  // Past the teacher's phase, a resumed warm-up takes the teacher it stored.
+  if (!given && teacherRef && s.resume && s.resume.phase > 0) {
+    const stored = await s.teacher(teacherRef);
+    teacher.params.assignArrays(stored.params.toArrays());
+    stored.dispose();
+  }
+  const supernet = await s.supernet(s.config(teacher.config.hidden));
+  const storeTeacher = async () => {
+    const dir = path.join(s.work, 'teacher-out');
+    saveTeacher(teacher, dir, s.tokenizerDir);
+    teacherRef = await s.store.putDir(dir);
+  };
+  const phases = warmupPhases(
+    { teacher, supernet, ...(given ? {} : { teacherToTrain: teacher }) },
+    method,
+    s.data,
+    s.rng.fork(),
+    storeTeacher,
+  );
+  const steps = await s.run(phases, () => (teacherRef ? { teacherRef } : {}));
+  const score = proxyReward(
+    supernet,
+    supernetArchitecture(supernet.config),
+    method,
+    proxyData(method, s.data),
+  );
+  if (!teacherRef) throw new TrainerError('runtime', 'the warm-up ended without a teacher');
+  return {
+    reward: score.score,
+    steps,
+    checkpointRef: await s.writeWeights(supernet),
+    teacherRef,
+    metrics: score.metrics,
+  };
+}
+
+async function proxy(s: Session): Promise<TrainerResult> {
+  const { job, method } = s;
+  const arch = s.arch(s.c.arch);
+  const teacher = await s.teacher(job.teacherRef);
+  const supernet = await s.supernet(s.config(teacher.config.hidden), requireRef(job.supernetRef, s));
+  const candidate = StudentModel.fromSupernet(supernet, arch);
+  supernet.dispose();
+  const ds = proxyData(method, s.data);
+  const steps = await s.run(proxyPhases(candidate, arch, teacher, method, ds, s.rng.fork()));
+  const score = proxyReward(candidate, arch, method, ds);
+  return { reward: score.score, steps, metrics: score.metrics };
+}
+
+async function sharing(s: Session): Promise<TrainerResult> {
+  const { job, method } = s;
+  const base = s.arch(s.c.arch);
+  const teacher = await s.teacher(job.teacherRef);
+  const config = s.config(teacher.config.hidden);
+  const supernet = await s.supernet(config, requireRef(job.supernetRef, s));
+  const draw = subnetworkSampler(config, base, PLAN_PRESETS[job.preset].stage3.paramBudget);
+  const steps = await s.run(sharingPhases(supernet, teacher, draw, method, s.data, s.rng.fork()));
+  const score = sharedScore(supernet, base, method, s.data);
+  return {
+    reward: score.score,
+    steps,
+    checkpointRef: await s.writeWeights(supernet),
+    metrics: score.metrics,
+  };
+}
+
+async function scoreShared(s: Session): Promise<TrainerResult> {
+  const { job, method } = s;
+  const arch = s.arch(s.c.arch);
+  const teacherHidden = job.teacherRef
+    ? (await s.teacher(job.teacherRef)).config.hidden
+    : PRESETS[job.preset].teacherHidden;
+  const supernet = await s.supernet(s.config(teacherHidden), requireRef(job.supernetRef, s));
+  s.emit({ type: 'progress', step: 0, totalSteps: 1 });
+  const score = sharedScore(supernet, arch, method, s.data);
+  return { reward: score.score, steps: 1, metrics: score.metrics };
+}
+
+async function final(s: Session): Promise<TrainerResult> {
+  const { job, method } = s;
+  const arch = s.arch(s.c.arch);
+  const teacher = await s.teacher(job.teacherRef);
+  const supernet = await s.supernet(s.config(teacher.config.hidden), requireRef(job.supernetRef, s));
+  const model = StudentModel.fromSupernet(supernet, arch);
+  supernet.dispose();
+  const steps = await s.run(finalPhases(model, arch, teacher, method, s.data, s.rng.fork()));
+  const { reward, metrics } = finalScores(model, arch, method, s.data);
+  const repo = path.join(s.work, 'models');
+  const weights = weightMapOf(model.params.toArrays());
+  for (const task of method.final.tasks) {
+    const t = glueTask(task);
+    const kind = t.kind;
+    exportStudentPackage({
+      out: repo,
+      name: modelName(s.c.searchId, task),
+      version: 1,
+      tokenizerDir: s.tokenizerDir,
+      labels: t.labels,
+      metrics: Object.fromEntries(
+        Object.entries(metrics)
+          .filter(([k]) => k.startsWith(`${task}.`))
+          .map(([k, v]) => [k.slice(task.length + 1), v]),
+      ),
+      options: PLAIN,
+      config: model.config,
+      arch,
+      weights,
+      head: { task, kind, outputs: kind === 'regression' ? 1 : t.labels.length },
+    });
+  }
+  return {
+    reward,
+    steps,
+    checkpointRef: await s.writeWeights(model),
+    modelRef: await s.store.putDir(repo),
+    metrics,
+  };
+}
+
+function requireRef(ref: string | undefined, s: Session): string {
+  if (!ref) throw new TrainerError('runtime', `${s.c.id} needs a supernet and the search has none`);
+  return ref;
+}
+
+const BY_STAGE = {
+  warmup,
+  stage1: proxy,
+  stage2: proxy,
+  sharing,
+  stage3: scoreShared,
+  final,
+} as const;
+
+export const kdTrainer: Trainer = async (job, emit) => {
+  const backend = await selectBackend();
+  const session = new Session(job, emit);
+  try {
+    await session.restore();
+    emit({ type: 'started', fromStep: session.resume?.step ?? 0, pid: process.pid, backend: backend.name });
+    return await BY_STAGE[job.candidate.stage](session);
+  } finally {
+    session.close();
+  }
+};
