@@ -1,6 +1,8 @@
 /** Proto messages (as @grpc/proto-loader gives them: snake_case, enums as names) ↔ internal types. */
 import type { CandidateResult, FieldError, SearchSpec } from '../../efficientbert/search/driver';
+import { PLAN_PRESETS, type PlanPreset } from '../../efficientbert/search/stages';
 import type { SearchProgress, SearchStatus } from '../../workflows/definitions';
+import { methodFromPb, methodToPb, type PbMethod } from './method';
 
 export interface PbSearchSpec {
   preset: string;
@@ -15,6 +17,7 @@ export interface PbSearchSpec {
   budget?: { steps: number; final_steps: number; checkpoint_every: number; fake_step_millis: number } | null;
   param_range?: { min_millions: number; max_millions: number } | null;
   top_k: number;
+  method?: PbMethod | null;
 }
 
 export type PbStatus =
@@ -38,14 +41,26 @@ export function statusFromPb(s: string | number | undefined): SearchStatus | und
   return names.includes(name) ? name : undefined;
 }
 
-/** Fills defaults and converts; the field errors name the request fields (`spec.…`). */
+/**
+ * Fills defaults (the preset's stage counts and training settings) and converts; the field errors
+ * name the request fields (`spec.…`). The spec keeps the resolved method, so a search's settings
+ * are fixed when it starts even if a preset changes later.
+ */
 export function specFromPb(pb: PbSearchSpec | null | undefined): { spec?: SearchSpec; errors: FieldError[] } {
   if (!pb) return { errors: [{ field: 'spec', message: 'is required' }] };
-  const errors: FieldError[] = [];
-  if (!pb.stages) errors.push({ field: 'spec.stages', message: 'is required' });
-  if (!pb.budget) errors.push({ field: 'spec.budget', message: 'is required' });
+  const { method, errors } = methodFromPb(pb.preset, pb.method);
   if (errors.length) return { errors };
-  const steps = pb.budget!.steps;
+  const plan = PLAN_PRESETS[pb.preset as PlanPreset];
+  const stages = pb.stages ?? {
+    stage1_candidates: plan?.stage1.candidates ?? 0,
+    stage2_candidates: plan?.stage2.candidates ?? 0,
+    stage3_candidates: plan?.stage3.candidates ?? 0,
+  };
+  const proxySteps = method ? method.proxy.pretrainSteps + method.proxy.finetuneSteps : 0;
+  const finalSteps = method ? method.final.pretrainSteps + method.final.finetuneSteps : 0;
+  const budget = pb.budget ?? { steps: 0, final_steps: 0, checkpoint_every: 0, fake_step_millis: 0 };
+  // Unset budget fields are sized from the method, so a spec may name only checkpoint_every.
+  const steps = budget.steps || proxySteps;
   const spec: SearchSpec = {
     preset: pb.preset as SearchSpec['preset'],
     tasks: pb.tasks,
@@ -53,16 +68,17 @@ export function specFromPb(pb: PbSearchSpec | null | undefined): { spec?: Search
     parallelism: pb.parallelism || 1,
     batchSize: pb.batch_size || 10,
     stages: {
-      stage1: pb.stages!.stage1_candidates,
-      stage2: pb.stages!.stage2_candidates,
-      stage3: pb.stages!.stage3_candidates,
+      stage1: stages.stage1_candidates,
+      stage2: stages.stage2_candidates,
+      stage3: stages.stage3_candidates,
     },
     budget: {
       steps,
-      finalSteps: pb.budget!.final_steps || 3 * steps,
-      checkpointEvery: pb.budget!.checkpoint_every || Math.max(1, Math.floor(steps / 10)),
-      ...(pb.budget!.fake_step_millis ? { fakeStepMillis: pb.budget!.fake_step_millis } : {}),
+      finalSteps: budget.final_steps || finalSteps || 3 * steps,
+      checkpointEvery: budget.checkpoint_every || Math.max(1, Math.floor(steps / 10)),
+      ...(budget.fake_step_millis ? { fakeStepMillis: budget.fake_step_millis } : {}),
     },
+    ...(method ? { method } : {}),
     topK: pb.top_k || 10,
     ...(pb.data_dir ? { dataDir: pb.data_dir } : {}),
     ...(pb.teacher_ref ? { teacherRef: pb.teacher_ref } : {}),
@@ -99,6 +115,7 @@ export function specToPb(spec: SearchSpec): PbSearchSpec {
       ? { min_millions: spec.paramRange[0], max_millions: spec.paramRange[1] }
       : null,
     top_k: spec.topK ?? 10,
+    method: spec.method ? methodToPb(spec.method) : null,
   };
 }
 
@@ -115,6 +132,8 @@ export function candidateToPb(c: CandidateResult | undefined) {
     result_ref: c.resultRef ?? '',
     checkpoint_ref: c.checkpointRef ?? '',
     error: c.error ?? '',
+    metrics: { ...c.metrics },
+    model_ref: c.modelRef ?? '',
   };
 }
 

@@ -217,7 +217,7 @@ export class SearchGateway {
     if (!requestId || requestId.length > 200)
       throw invalid('request_id', 'is required (at most 200 characters)');
     const { spec, errors } = specFromPb(pbSpec);
-    const problems = spec ? validateSearchSpec(spec) : errors;
+    const problems = spec ? [...errors, ...validateSearchSpec(spec)] : errors;
     if (problems.length) {
       const first = problems[0]!;
       const field = first.field.startsWith('spec') ? first.field : `spec.${first.field}`;
@@ -382,6 +382,7 @@ function infoToPb(v: SearchView) {
     error: p?.error ?? '',
     workflow_status: v.workflowStatus,
     request_id: v.requestId ?? '',
+    models: [...(p?.models ?? [])],
   };
 }
 
