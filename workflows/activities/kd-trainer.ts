@@ -163,7 +163,11 @@ class Session {
     }
   }
 
-  async run(phases: Phase[], extra: () => Partial<KdCheckpoint> = () => ({})): Promise<number> {
+  /** Runs the phases; returns the steps over all of them and the last step's loss. */
+  async run(
+    phases: Phase[],
+    extra: () => Partial<KdCheckpoint> = () => ({}),
+  ): Promise<{ steps: number; loss: number }> {
     const total = totalSteps(phases);
     const results = await runPhases(phases, {
       workDir: this.work,
@@ -186,12 +190,14 @@ class Session {
       },
       onProgress: (step) => this.emit({ type: 'progress', step, totalSteps: total }),
     });
+    let loss = Number.NaN;
     for (const [name, r] of results) {
       const last = r.losses[r.losses.length - 1];
       if (last !== undefined && !Number.isFinite(last))
         throw new TrainerError('nan-loss', `${this.c.id}: ${name} diverged (loss ${last})`);
+      if (last !== undefined) loss = last;
     }
-    return total;
+    return { steps: total, loss };
   }
 
   close(): void {
@@ -229,7 +235,7 @@ async function warmup(s: Session): Promise<TrainerResult> {
     s.rng.fork(),
     storeTeacher,
   );
-  const steps = await s.run(phases, () => (teacherRef ? { teacherRef } : {}));
+  const { steps, loss } = await s.run(phases, () => (teacherRef ? { teacherRef } : {}));
   const score = proxyReward(
     supernet,
     supernetArchitecture(supernet.config),
@@ -242,7 +248,7 @@ async function warmup(s: Session): Promise<TrainerResult> {
     steps,
     checkpointRef: await s.writeWeights(supernet),
     teacherRef,
-    metrics: score.metrics,
+    metrics: { ...score.metrics, loss },
   };
 }
 
@@ -254,9 +260,9 @@ async function proxy(s: Session): Promise<TrainerResult> {
   const candidate = StudentModel.fromSupernet(supernet, arch);
   supernet.dispose();
   const ds = proxyData(method, s.data);
-  const steps = await s.run(proxyPhases(candidate, arch, teacher, method, ds, s.rng.fork()));
+  const { steps, loss } = await s.run(proxyPhases(candidate, arch, teacher, method, ds, s.rng.fork()));
   const score = proxyReward(candidate, arch, method, ds);
-  return { reward: score.score, steps, metrics: score.metrics };
+  return { reward: score.score, steps, metrics: { ...score.metrics, loss } };
 }
 
 async function sharing(s: Session): Promise<TrainerResult> {
@@ -266,13 +272,13 @@ async function sharing(s: Session): Promise<TrainerResult> {
   const config = s.config(teacher.config.hidden);
   const supernet = await s.supernet(config, requireRef(job.supernetRef, s));
   const draw = subnetworkSampler(config, base, PLAN_PRESETS[job.preset].stage3.paramBudget);
-  const steps = await s.run(sharingPhases(supernet, teacher, draw, method, s.data, s.rng.fork()));
+  const { steps, loss } = await s.run(sharingPhases(supernet, teacher, draw, method, s.data, s.rng.fork()));
   const score = sharedScore(supernet, base, method, s.data);
   return {
     reward: score.score,
     steps,
     checkpointRef: await s.writeWeights(supernet),
-    metrics: score.metrics,
+    metrics: { ...score.metrics, loss },
   };
 }
 
@@ -295,7 +301,7 @@ async function final(s: Session): Promise<TrainerResult> {
   const supernet = await s.supernet(s.config(teacher.config.hidden), requireRef(job.supernetRef, s));
   const model = StudentModel.fromSupernet(supernet, arch);
   supernet.dispose();
-  const steps = await s.run(finalPhases(model, arch, teacher, method, s.data, s.rng.fork()));
+  const { steps, loss } = await s.run(finalPhases(model, arch, teacher, method, s.data, s.rng.fork()));
   const { reward, metrics } = finalScores(model, arch, method, s.data);
   const repo = path.join(s.work, 'models');
   const weights = weightMapOf(model.params.toArrays());
@@ -325,7 +331,7 @@ async function final(s: Session): Promise<TrainerResult> {
     steps,
     checkpointRef: await s.writeWeights(model),
     modelRef: await s.store.putDir(repo),
-    metrics,
+    metrics: { ...metrics, loss },
   };
 }
 

@@ -1,0 +1,161 @@
+/**
+ * The real (tfjs) trainer at toy sizes: checkpoint chunking never changes a result, a training
+ * resumed from any of its checkpoints ends exactly where the uninterrupted one does, and the
+ * warm-up → proxy → sharing → score → final chain produces what the next step needs.
+ */
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { ArtifactStore } from '../../../efficientbert/artifacts';
+import type { CandidateStage } from '../../../efficientbert/search/driver';
+import { methodOf, PLAN_PRESETS } from '../../../efficientbert/search/stages';
+import { kdTrainer, modelName } from '../../../workflows/activities/kd-trainer';
+import {
+  TRAINER_PROTOCOL,
+  type TrainerJob,
+  type TrainerResult,
+  type TrainerToParent,
+} from '../../../workflows/activities/trainer-protocol';
+import { SHARED_DATA } from '../../helpers/shared-data';
+
+const ARCH = 'linear2_1(gelu(linear2_1(x,wb1)),wb2), linear1_3(relu(linear1_3(x,wb1)),wb2)';
+const tiny = methodOf(PLAN_PRESETS.tiny);
+/** The tiny preset's trainings cut to a few steps on a sliver of SST-2: seconds, not minutes. */
+const METHOD = {
+  ...tiny,
+  warmup: {
+    ...tiny.warmup,
+    teacher: { ...tiny.warmup.teacher, steps: 6 },
+    pretrainSteps: 4,
+    finetuneSteps: 4,
+    batchSize: 8,
+    trainFraction: 0.01,
+  },
+  proxy: {
+    ...tiny.proxy,
+    pretrainSteps: 6,
+    finetuneSteps: 8,
+    batchSize: 8,
+    trainFraction: 0.01,
+    heldOutFraction: 0.005,
+  },
+  weightSharing: {
+    ...tiny.weightSharing,
+    pretrainSteps: 4,
+    finetuneSteps: 6,
+    batchSize: 8,
+    trainFraction: 0.02,
+  },
+  scoring: { ...tiny.scoring, heldOutFraction: 0.005 },
+  final: { ...tiny.final, pretrainSteps: 4, finetuneSteps: 4, batchSize: 8 },
+};
+
+describe('kd trainer (tfjs, toy sizes)', { timeout: 300_000 }, () => {
+  let root: string;
+  let store: ArtifactStore;
+  let warm: TrainerResult;
+
+  const job = (stage: CandidateStage, extra: Partial<TrainerJob> = {}): TrainerJob => ({
+    protocol: TRAINER_PROTOCOL,
+    candidate: {
+      searchId: 'unit',
+      id: stage === 'stage1' ? 'stage1-0000' : stage,
+      stage,
+      index: 0,
+      arch: ARCH,
+      seed: 11,
+    },
+    preset: 'tiny',
+    tasks: ['sst2'],
+    steps: 1,
+    checkpointEvery: 1000,
+    method: METHOD,
+    dataDir: SHARED_DATA,
+    artifactsRoot: store.root,
+    ...extra,
+  });
+  const run = async (j: TrainerJob) => {
+    const messages: TrainerToParent[] = [];
+    const result = await kdTrainer(j, (m) => messages.push(m));
+    return { result, checkpoints: messages.filter((m) => m.type === 'progress' && m.checkpointRef) };
+  };
+
+  before(async () => {
+    root = await fs.mkdtemp(path.join(tmpdir(), 'eb-kd-unit-'));
+    store = new ArtifactStore(root);
+    warm = (await run(job('warmup', { candidate: { ...job('warmup').candidate, arch: '' } }))).result;
+  });
+
+  after(async () => {
+    await fs.rm(root, { recursive: true, force: true });
+  });
+
+  it('warm-up trains a teacher and the supernet and stores both', async () => {
+    assert.ok(warm.teacherRef && (await store.has(warm.teacherRef)));
+    assert.ok(warm.checkpointRef && (await store.has(warm.checkpointRef)));
+    assert.equal(warm.steps, 6 + 4 + 4);
+  });
+
+  it('a proxy fine-tune gives the same reward chunked, uninterrupted, or resumed from a checkpoint', async () => {
+    const refs = { teacherRef: warm.teacherRef!, supernetRef: warm.checkpointRef! };
+    const whole = await run(job('stage1', refs));
+    const chunked = await run(job('stage1', { ...refs, checkpointEvery: 5 }));
+    assert.equal(chunked.checkpoints.length, 2, 'checkpoints at steps 5 and 10 of 14');
+    // The last step's loss, a float of every weight: any inexact resume would move it.
+    assert.equal(chunked.result.metrics.loss, whole.result.metrics.loss);
+    assert.equal(chunked.result.reward, whole.result.reward);
+    for (const ckpt of chunked.checkpoints) {
+      if (ckpt.type !== 'progress') continue;
+      const resumed = await run(
+        job('stage1', {
+          ...refs,
+          checkpointEvery: 5,
+          resume: { step: ckpt.step, checkpointRef: ckpt.checkpointRef! },
+        }),
+      );
+      assert.equal(resumed.result.metrics.loss, whole.result.metrics.loss, `resumed from step ${ckpt.step}`);
+      assert.equal(resumed.result.reward, whole.result.reward);
+      assert.equal(resumed.checkpoints.length, ckpt.step === 5 ? 1 : 0);
+    }
+    assert.ok(whole.result.reward > 0 && whole.result.reward <= 1);
+  });
+
+  it('refuses a checkpoint of another training', async () => {
+    const refs = { teacherRef: warm.teacherRef!, supernetRef: warm.checkpointRef! };
+    const chunked = await run(job('stage1', { ...refs, checkpointEvery: 5 }));
+    const first = chunked.checkpoints[0]!;
+    assert.equal(first.type, 'progress');
+    await assert.rejects(
+      run(
+        job('stage1', {
+          ...refs,
+          candidate: { ...job('stage1').candidate, seed: 12 },
+          resume: { step: 5, checkpointRef: first.type === 'progress' ? first.checkpointRef! : '' },
+        }),
+      ),
+      /belongs to another training/,
+    );
+  });
+
+  it('sharing, shared scoring and the final training chain their artifacts into a servable package', async () => {
+    const sharing = (
+      await run(job('sharing', { teacherRef: warm.teacherRef!, supernetRef: warm.checkpointRef! }))
+    ).result;
+    assert.ok(sharing.checkpointRef);
+    const shared = { teacherRef: warm.teacherRef!, supernetRef: sharing.checkpointRef! };
+    const score = (await run(job('stage3', shared))).result;
+    // Scoring the stage-2 architecture on the shared weights is what the sharing run reported.
+    assert.equal(score.reward, sharing.reward);
+    const final = (await run(job('final', shared))).result;
+    assert.ok(final.modelRef);
+    const out = path.join(root, 'repo');
+    await store.getDir(final.modelRef, out);
+    const name = modelName('unit', 'sst2');
+    const modelJson = JSON.parse(await fs.readFile(path.join(out, name, '1', 'model.json'), 'utf8'));
+    assert.deepEqual(modelJson.labels, ['negative', 'positive']);
+    assert.equal(modelJson.metrics.accuracy, final.metrics['sst2.accuracy']);
+    assert.ok((await fs.stat(path.join(out, name, '1', 'model.onnx'))).size > 0);
+  });
+});
