@@ -90,7 +90,10 @@ export class AdamW {
       const store = prefix === 'm' ? this.m : prefix === 'v' ? this.v : null;
       if (!store || key[1] !== '.') throw new Error(`bad optimizer tensor name '${key}'`);
       this.params.get(name);
-      store.set(name, tf.variable(tf.tensor(data, shape, 'float32'), false));
+      // A variable shares its initial tensor's data: dispose that tensor or the data never frees.
+      const initial = tf.tensor(data, shape, 'float32');
+      store.set(name, tf.variable(initial, false));
+      initial.dispose();
     }
   }
 

@@ -75,7 +75,9 @@ export function specFromPb(pb: PbSearchSpec | null | undefined): { spec?: Search
     budget: {
       steps,
       finalSteps: budget.final_steps || finalSteps || 3 * steps,
-      checkpointEvery: budget.checkpoint_every || Math.max(1, Math.floor(steps / 10)),
+      // A kd checkpoint holds weights and optimizer moments (tens of MB even at `tiny`): by
+      // default at most two per candidate, and every 100 steps at the most.
+      checkpointEvery: budget.checkpoint_every || Math.max(100, Math.ceil(steps / 2)),
       ...(budget.fake_step_millis ? { fakeStepMillis: budget.fake_step_millis } : {}),
     },
     ...(method ? { method } : {}),
