@@ -5,6 +5,12 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   arch: async () => (await import('./commands/arch')).arch,
   export: async () => (await import('./commands/export')).exportCommand,
   report: async () => (await import('./commands/report')).reportCommand,
+  dev: async () => (await import('./commands/dev')).devCommand,
+  search: async () => (await import('./commands/search')).searchCommand,
+  models: async () => (await import('./commands/models')).modelsCommand,
+  classify: async () => (await import('./commands/classify')).classifyCommand,
+  bench: async () => (await import('./commands/bench')).benchCommand,
+  quickstart: async () => (await import('./commands/quickstart')).quickstartCommand,
 };
 
 function usage(): string {
@@ -15,6 +21,13 @@ function usage(): string {
     ...Object.keys(COMMANDS).map((name) => `  ${name}`),
     '',
     'Run `efficientbert <command> --help` for its arguments.',
+    '',
+    'exit codes (every command): 0 ok, 1 failure (the request was refused or failed; watch: the',
+    'search did not complete), 2 usage error, 3 a service is unreachable (run `efficientbert dev up`).',
+    'Commands that print data take --json (one JSON document on stdout).',
+    '',
+    'configuration: flags > environment variables > efficientbert.config.json (or --config FILE) >',
+    'defaults; `efficientbert dev --help` lists the settings.',
   ].join('\n');
 }
 

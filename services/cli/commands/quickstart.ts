@@ -1,0 +1,166 @@
+/**
+ * The whole product in one command (what `npm start` runs after installing what is missing):
+ * bring the local stack up, search on SST-2 with the tiny preset while watching it live, wait for
+ * the winner to be registered in the model repository, classify a few sentences with it, render
+ * the report, then bring the stack down (or leave it up with --keep-running). Every step is the
+ * same code as the matching `efficientbert` command, so state is reused the same way on a rerun.
+ */
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { temporalUiUrl } from '../../dev/stack';
+import { intFlag, parseCommandArgs } from '../args';
+import { type Command, EXIT, UsageError } from '../command';
+import { type CliConfig, CONFIG_HELP, SETTINGS } from '../config';
+import { inferenceRpc, type Message, searchRpc } from '../rpc';
+import { startRequestFromFlags } from '../search/spec-flags';
+import { watchSearch } from '../search/watch';
+import { classifyCommand } from './classify';
+import { devCommand } from './dev';
+import { searchCommand } from './search';
+
+const SHARED_DATA = path.join(__dirname, '..', '..', '..', '..', 'shared', 'data');
+
+const SAMPLE_SENTENCES = [
+  'a gorgeous , witty , seductive movie .',
+  'the plot is nothing but boilerplate clichés from start to finish .',
+  'it is a film that will have people walking out halfway through .',
+];
+
+/** Small enough to finish in minutes on 2 cores; flags of `search start` override it. */
+const QUICK_SPEC = { stage1: '6', stage2: '4', stage3: '4', 'batch-size': '2' };
+
+const USAGE = `usage: npm start -- [options]   (or: efficientbert quickstart [options])
+
+Runs the local stack end to end: dev up; a tiny-preset search on SST-2 (data: --data, default
+../shared/data), watched live; waits for the winner's model to appear in the inference service;
+classifies a few sentences with it; renders the report; dev down.
+  --keep-running        leave the stack up at the end (stop it with \`efficientbert dev down\`)
+  --model-timeout SEC   how long to wait for the winner's model (default 600)
+  --stage1 N --stage2 N --stage3 N --steps N --seed N   the search (default 6/4/4 candidates,
+                        the tiny preset's trainings)
+The worker trains with --trainer (default kd); with --trainer fake no model is exported, so the
+model and classification steps are skipped. Interrupted (Ctrl-C), it leaves the stack up for a
+rerun to reuse; \`efficientbert dev down\` stops it.
+
+exit codes: 0 ok, 1 a step failed (the message says which), 2 usage, 3 a service unreachable
+
+${CONFIG_HELP}`;
+
+/** The resolved settings as explicit flags, so every step sees exactly the same configuration. */
+function configArgv(config: CliConfig): string[] {
+  return SETTINGS.flatMap((s) => (config[s.key] === '' ? [] : [`--${s.flag}`, String(config[s.key])]));
+}
+
+function step(text: string): void {
+  console.log(`\n==> ${text}`);
+}
+
+/** Polls ListModels until a ready model of the search is served: `<searchId>-<task>`. */
+async function waitForModel(config: CliConfig, searchId: string, timeoutMs: number): Promise<string> {
+  const rpc = inferenceRpc(config);
+  try {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const { models } = await rpc.unary('ListModels', { ready_only: true });
+      const model = (models as Message[]).find((m) => m.name.startsWith(`${searchId}-`));
+      if (model) return model.name;
+      if (Date.now() > deadline)
+        throw new UsageError(
+          `no model of ${searchId} was served within ${timeoutMs / 1000} s: the search registers its winner ` +
+            `in ${config.modelsDir}; see ${path.join(config.stateDir, 'logs')}/{worker,inference}.log ` +
+            '(or wait longer with --model-timeout)',
+          EXIT.failure,
+        );
+      await sleep(1000);
+    }
+  } finally {
+    rpc.close();
+  }
+}
+
+async function run(
+  config: CliConfig,
+  values: Record<string, unknown>,
+  modelTimeoutMs: number,
+): Promise<number> {
+  const cfg = configArgv(config);
+  step('starting the local stack');
+  const up = await devCommand.run(['up', ...cfg]);
+  if (up !== EXIT.ok) return up;
+
+  step('starting a search (preset tiny, SST-2)');
+  const dataDir = config.dataDir || (existsSync(SHARED_DATA) ? SHARED_DATA : '');
+  const request = startRequestFromFlags({ ...QUICK_SPEC, ...values }, dataDir);
+  const rpc = searchRpc(config);
+  let searchId: string;
+  let status: string;
+  try {
+    searchId = (await rpc.unary('StartSearch', request)).search_id;
+    console.log(`search ${searchId} (data ${dataDir || "the worker's default"}, trainer ${config.trainer})`);
+    status = await watchSearch(rpc, searchId, { out: process.stdout, json: false });
+  } finally {
+    rpc.close();
+  }
+  if (status !== 'COMPLETED')
+    throw new UsageError(
+      `search ${searchId} ended ${status}; see \`efficientbert search report ${searchId}\``,
+      EXIT.failure,
+    );
+
+  if (config.trainer === 'fake') {
+    step('skipping the model: the fake trainer exports none (run with --trainer kd)');
+  } else {
+    step(`waiting for the winner's model in ${config.modelsDir}`);
+    const model = await waitForModel(config, searchId, modelTimeoutMs);
+    step(`classifying with ${model}`);
+    const classified = await classifyCommand.run(['--model', model, ...SAMPLE_SENTENCES, ...cfg]);
+    if (classified !== EXIT.ok) return classified;
+  }
+
+  step('rendering the report');
+  const reported = await searchCommand.run(['report', searchId, ...cfg]);
+  if (reported !== EXIT.ok) return reported;
+  console.log(`\nTemporal UI: ${temporalUiUrl(config)} (workflow id ${searchId})`);
+  return EXIT.ok;
+}
+
+export const quickstartCommand: Command = {
+  summary: 'dev up, search, watch, classify with the winner, report, dev down',
+  async run(argv) {
+    const args = parseCommandArgs(
+      argv,
+      {
+        'keep-running': { type: 'boolean', default: false },
+        'model-timeout': { type: 'string' },
+        stage1: { type: 'string' },
+        stage2: { type: 'string' },
+        stage3: { type: 'string' },
+        steps: { type: 'string' },
+        seed: { type: 'string' },
+      },
+      USAGE,
+    );
+    if (args.help) {
+      console.log(USAGE);
+      return EXIT.ok;
+    }
+    const config = args.config();
+    const searchValues = Object.fromEntries(
+      ['stage1', 'stage2', 'stage3', 'steps', 'seed'].flatMap((k) =>
+        args.values[k] ? [[k, args.values[k]]] : [],
+      ),
+    );
+    const modelTimeoutMs = (intFlag(args.values, 'model-timeout') ?? 600) * 1000;
+    try {
+      return await run(config, searchValues, modelTimeoutMs);
+    } finally {
+      if (args.values['keep-running'])
+        console.log('\nthe stack keeps running: `efficientbert dev down` stops it');
+      else {
+        step('stopping the local stack');
+        await devCommand.run(['down', ...configArgv(config)]);
+      }
+    }
+  },
+};

@@ -1,0 +1,165 @@
+import * as path from 'node:path';
+import { renderSearchReport } from '../../report/render';
+import { ReportDataError, validateReportData } from '../../report/report-data';
+import { type ParsedArgs, parseCommandArgs, printJson } from '../args';
+import { type Command, EXIT, UsageError } from '../command';
+import { CONFIG_HELP } from '../config';
+import { type Message, type RpcClient, searchRpc } from '../rpc';
+import { reportDataFromSearch } from '../search/report-from-search';
+import { SPEC_HELP, SPEC_OPTIONS, startRequestFromFlags } from '../search/spec-flags';
+import { exitCodeOfFinalStatus, watchSearch } from '../search/watch';
+import { statusName } from '../search/watch-view';
+
+const USAGE = `usage: efficientbert search <action> [args] [--json] [configuration flags]
+
+  start [spec flags]           start a search; prints its id (--watch: then follow it)
+  watch ID                     follow a search until it ends: live bars, top 5 and ETA on a
+                               terminal, one line per event when piped (--json: one object per line)
+  list [--status S]            searches, newest first (S: running, paused, completed, cancelled, failed)
+  pause ID | resume ID         stop starting candidates / start again
+  cancel ID [--reason TEXT]    end the search CANCELLED with what it has
+  report ID [--out DIR]        render the HTML report (default DIR: STATE/reports/ID)
+
+spec flags (start):
+${SPEC_HELP}
+
+exit codes: 0 ok (watch: the search COMPLETED), 1 failure (watch: FAILED or CANCELLED; the service
+refused the request: bad spec, unknown id, search already ended), 2 usage, 3 search service or
+Temporal unreachable
+
+${CONFIG_HELP}`;
+
+const OPTIONS = {
+  ...SPEC_OPTIONS,
+  watch: { type: 'boolean', default: false },
+  status: { type: 'string' },
+  reason: { type: 'string' },
+  out: { type: 'string' },
+} as const;
+
+function oneId(args: ParsedArgs, action: string): string {
+  const id = args.positionals[1];
+  if (!id || args.positionals.length > 2) throw new UsageError(`usage: efficientbert search ${action} ID`);
+  return id;
+}
+
+function describe(info: Message): string {
+  const p: Message = info.progress ?? {};
+  const best = p.best ? `, best ${Number(p.best.reward).toFixed(4)} (${p.best.id})` : '';
+  return `${info.search_id}: ${statusName(info.status)}, stage ${p.stage ?? 'pending'}, ${p.evaluated ?? 0}/${p.planned ?? 0} candidates${best}`;
+}
+
+async function start(rpc: RpcClient, args: ParsedArgs): Promise<number> {
+  const request = startRequestFromFlags(args.values, args.config().dataDir);
+  const reply = await rpc.unary('StartSearch', request);
+  if (args.json && !args.values.watch) printJson(reply);
+  else if (args.json) console.error(JSON.stringify({ search_id: reply.search_id, created: reply.created }));
+  else
+    console.log(
+      reply.created
+        ? `started ${reply.search_id}`
+        : `request ${request.request_id} already started ${reply.search_id}; not starting another`,
+    );
+  if (!args.values.watch) {
+    if (!args.json) console.error(`follow it: efficientbert search watch ${reply.search_id}`);
+    return EXIT.ok;
+  }
+  return exitCodeOfFinalStatus(
+    await watchSearch(rpc, reply.search_id, { out: process.stdout, json: args.json }),
+  );
+}
+
+async function list(rpc: RpcClient, args: ParsedArgs): Promise<number> {
+  const status = args.values.status as string | undefined;
+  const reply = await rpc.unary('ListSearches', {
+    status: status ? `SEARCH_STATUS_${status.toUpperCase()}` : 'SEARCH_STATUS_UNSPECIFIED',
+  });
+  const searches: Message[] = reply.searches ?? [];
+  if (args.json) {
+    printJson(searches);
+    return EXIT.ok;
+  }
+  if (searches.length === 0) console.log('no searches');
+  for (const s of searches)
+    console.log(
+      [
+        s.search_id,
+        statusName(s.status).padEnd(10),
+        String(s.stage || '-').padEnd(7),
+        new Date(Number(s.start_time_ms)).toISOString(),
+      ].join('  '),
+    );
+  return EXIT.ok;
+}
+
+async function control(
+  rpc: RpcClient,
+  args: ParsedArgs,
+  action: 'pause' | 'resume' | 'cancel',
+): Promise<number> {
+  const id = oneId(args, action);
+  const method = { pause: 'PauseSearch', resume: 'ResumeSearch', cancel: 'CancelSearch' }[action];
+  const info = await rpc.unary(method, {
+    search_id: id,
+    reason: (args.values.reason as string | undefined) ?? '',
+  });
+  if (args.json) printJson(info);
+  else console.log(describe(info));
+  return EXIT.ok;
+}
+
+async function report(rpc: RpcClient, args: ParsedArgs): Promise<number> {
+  const id = oneId(args, 'report');
+  const [info, leaderboard] = await Promise.all([
+    rpc.unary('GetSearch', { search_id: id }),
+    rpc.unary('GetLeaderboard', { search_id: id }),
+  ]);
+  let data: ReturnType<typeof validateReportData>;
+  try {
+    data = validateReportData(reportDataFromSearch(info, leaderboard));
+  } catch (err) {
+    if (err instanceof ReportDataError)
+      throw new UsageError(`cannot build the report of ${id}: ${err.message}`, EXIT.failure);
+    throw err;
+  }
+  const out = path.resolve(
+    (args.values.out as string | undefined) ?? path.join(args.config().stateDir, 'reports', id),
+  );
+  const rendered = await renderSearchReport(data, out);
+  if (args.json) printJson({ ...rendered, searchId: id, status: statusName(info.status) });
+  else {
+    if (statusName(info.status) !== 'COMPLETED')
+      console.error(`note: ${id} is ${statusName(info.status)}; the report shows it as of now`);
+    console.log(
+      `wrote ${rendered.htmlPath} (${rendered.svgPaths.length} figures; candidates: the leaderboard)`,
+    );
+  }
+  return EXIT.ok;
+}
+
+export const searchCommand: Command = {
+  summary: 'start, watch, list, control and report architecture searches',
+  async run(argv) {
+    const args = parseCommandArgs(argv, OPTIONS, USAGE);
+    const [action] = args.positionals;
+    if (args.help || !action) {
+      console.log(USAGE);
+      return args.help ? EXIT.ok : EXIT.usage;
+    }
+    const known = ['start', 'watch', 'list', 'pause', 'resume', 'cancel', 'report'];
+    if (!known.includes(action)) throw new UsageError(`unknown search action '${action}'\n\n${USAGE}`);
+    const rpc = searchRpc(args.config());
+    try {
+      if (action === 'start') return await start(rpc, args);
+      if (action === 'list') return await list(rpc, args);
+      if (action === 'report') return await report(rpc, args);
+      if (action === 'watch')
+        return exitCodeOfFinalStatus(
+          await watchSearch(rpc, oneId(args, 'watch'), { out: process.stdout, json: args.json }),
+        );
+      return await control(rpc, args, action as 'pause' | 'resume' | 'cancel');
+    } finally {
+      rpc.close();
+    }
+  },
+};

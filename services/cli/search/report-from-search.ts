@@ -1,0 +1,70 @@
+/**
+ * ReportData from what the Search API returns (GetSearch + GetLeaderboard). The API gives the
+ * leaderboard (the search's top_k), not every candidate, so the report's stages hold the
+ * leaderboard's candidates of each stage; latency is not measured by a search, so it is null
+ * (the type allows it and the report then leaves the latency figures out). Parameter counts are
+ * exact: computed from each architecture and the preset.
+ */
+
+import { countParameters } from '../../../efficientbert/space/params';
+import { parseArchitecture } from '../../../efficientbert/space/parse';
+import { presetByName } from '../../../efficientbert/space/presets';
+import type { CandidateReport, ReportData, StageReport } from '../../report/report-data';
+import { EXIT, UsageError } from '../command';
+import type { Message } from '../rpc';
+
+const SEARCH_STAGES = ['stage1', 'stage2', 'stage3'];
+
+export function reportDataFromSearch(info: Message, leaderboard: Message): ReportData {
+  const spec: Message | null = info.spec;
+  const progress: Message | null = info.progress;
+  if (!spec || !progress)
+    throw new UsageError(`search ${info.search_id} has no progress yet: nothing to report`, EXIT.failure);
+  const config = presetByName(spec.preset);
+  const parameters = (arch: string) => countParameters(config, parseArchitecture(arch));
+  const entries: Message[] = (leaderboard.entries ?? []).filter((c: Message) => c.status === 'ok');
+  const stages: StageReport[] = SEARCH_STAGES.map((name) => ({
+    name,
+    candidates: entries
+      .filter((c) => c.stage === name)
+      .sort((a, b) => a.index - b.index)
+      .map(
+        (c): CandidateReport => ({
+          id: c.id,
+          architecture: c.arch,
+          parameters: parameters(c.arch),
+          reward: c.reward,
+          latencyMs: null,
+          stage: name,
+        }),
+      ),
+  })).filter((s) => s.candidates.length > 0);
+  const trained: Message | null = info.final?.arch
+    ? info.final
+    : info.winner?.arch
+      ? info.winner
+      : entries[0];
+  if (!trained || stages.length === 0)
+    throw new UsageError(
+      `search ${info.search_id} has no evaluated candidate yet: nothing to report`,
+      EXIT.failure,
+    );
+  const startedMs = Number(progress.started_at_ms) || Date.now();
+  const task = spec.tasks?.[0] ?? 'task';
+  return {
+    searchId: info.search_id,
+    seed: spec.seed,
+    preset: { name: spec.preset, config },
+    tasks: spec.tasks ?? [],
+    startedAt: new Date(startedMs).toISOString(),
+    finishedAt: new Date(startedMs + Number(progress.elapsed_ms ?? 0)).toISOString(),
+    stages,
+    winner: {
+      architecture: trained.arch,
+      parameters: parameters(trained.arch),
+      // The search reward (held-out score) of the winner's final training, as the API reports it.
+      metrics: { [`${task}.reward`]: trained.reward },
+      latencyMs: null,
+    },
+  };
+}

@@ -1,0 +1,98 @@
+/**
+ * `search start` flags → the StartSearch request. The server validates the spec and names the bad
+ * field, and fills what is left unset from the preset (stage counts, trainings, budget); here we
+ * only parse numbers.
+ */
+import { randomUUID } from 'node:crypto';
+import { PLAN_PRESETS, type PlanPreset } from '../../../efficientbert/search/stages';
+import { intFlag, numberFlag, type ParsedArgs } from '../args';
+import { UsageError } from '../command';
+import type { Message } from '../rpc';
+
+export const SPEC_OPTIONS = {
+  preset: { type: 'string' },
+  tasks: { type: 'string' },
+  teacher: { type: 'string' },
+  supernet: { type: 'string' },
+  seed: { type: 'string' },
+  parallelism: { type: 'string' },
+  'batch-size': { type: 'string' },
+  stage1: { type: 'string' },
+  stage2: { type: 'string' },
+  stage3: { type: 'string' },
+  steps: { type: 'string' },
+  'final-steps': { type: 'string' },
+  'checkpoint-every': { type: 'string' },
+  'fake-step-ms': { type: 'string' },
+  'min-params': { type: 'string' },
+  'max-params': { type: 'string' },
+  'top-k': { type: 'string' },
+  'request-id': { type: 'string' },
+} as const;
+
+export const SPEC_DEFAULTS = {
+  preset: 'tiny',
+  tasks: 'sst2',
+  seed: 42,
+} as const;
+
+export const SPEC_HELP = `  --preset tiny|small|paper       student scale (default ${SPEC_DEFAULTS.preset})
+  --tasks LIST                    GLUE tasks, comma-separated (default ${SPEC_DEFAULTS.tasks})
+  --data DIR                      GLUE data folder as the workers see it (configuration: EFFICIENTBERT_DATA)
+  --teacher REF / --supernet REF  artifact refs (sha256:...) to start from (default: trained by the search)
+  --seed N                        (default ${SPEC_DEFAULTS.seed}); same seed, same answer
+  --parallelism N                 candidates trained at once (default 1; does not change the answer)
+  --batch-size N                  candidates sampled per batch (default 10)
+  --stage1 N --stage2 N --stage3 N  candidates per stage (default: the preset's, tiny 12/8/8)
+  --steps N --final-steps N       fake trainer only: steps per candidate and of the final training
+                                  (the kd trainer's come from the preset)
+  --checkpoint-every N            checkpoint period in steps (default max(100, steps / 2))
+  --fake-step-ms N                fake trainer only: milliseconds per step
+  --min-params M --max-params M   parameter budget in millions
+  --top-k N                       leaderboard length (default 10)
+  --request-id ID                 idempotency key: the same id never starts a second search
+                                  (default: a fresh random id)`;
+
+export function startRequestFromFlags(values: ParsedArgs['values'], dataDir: string): Message {
+  const minParams = numberFlag(values, 'min-params');
+  const maxParams = numberFlag(values, 'max-params');
+  if ((minParams === undefined) !== (maxParams === undefined))
+    throw new UsageError('--min-params and --max-params go together');
+  const tasks = String(values.tasks ?? SPEC_DEFAULTS.tasks)
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean);
+  const preset = (values.preset as string | undefined) ?? SPEC_DEFAULTS.preset;
+  const plan = PLAN_PRESETS[preset as PlanPreset];
+  const counts = (['stage1', 'stage2', 'stage3'] as const).map((k) => intFlag(values, k));
+  // Unset counts take the preset's; an unknown preset is left for the server to name.
+  const stages = counts.some((c) => c !== undefined)
+    ? {
+        stage1_candidates: counts[0] ?? plan?.stage1.candidates ?? 0,
+        stage2_candidates: counts[1] ?? plan?.stage2.candidates ?? 0,
+        stage3_candidates: counts[2] ?? plan?.stage3.candidates ?? 0,
+      }
+    : null;
+  return {
+    request_id: (values['request-id'] as string | undefined) ?? randomUUID(),
+    spec: {
+      preset,
+      tasks,
+      data_dir: dataDir,
+      teacher_ref: (values.teacher as string | undefined) ?? '',
+      supernet_ref: (values.supernet as string | undefined) ?? '',
+      seed: intFlag(values, 'seed') ?? SPEC_DEFAULTS.seed,
+      parallelism: intFlag(values, 'parallelism') ?? 0,
+      batch_size: intFlag(values, 'batch-size') ?? 0,
+      stages,
+      budget: {
+        steps: intFlag(values, 'steps') ?? 0,
+        final_steps: intFlag(values, 'final-steps') ?? 0,
+        checkpoint_every: intFlag(values, 'checkpoint-every') ?? 0,
+        fake_step_millis: intFlag(values, 'fake-step-ms') ?? 0,
+      },
+      param_range: minParams === undefined ? null : { min_millions: minParams, max_millions: maxParams },
+      top_k: intFlag(values, 'top-k') ?? 0,
+    },
+  };
+}

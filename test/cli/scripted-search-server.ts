@@ -1,0 +1,113 @@
+/**
+ * An efficientbert.v1.Search server that plays back scripted progress events, so that `search
+ * watch` can be tested for what it draws without running a search. Searches: `search-ok` ends
+ * COMPLETED, `search-failed` ends FAILED; any other id is NOT_FOUND.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { clientConstructor, loadSearchProtos, SEARCH_SERVICE } from '../../services/search/protos';
+
+type Message = Record<string, unknown>;
+
+const SPEC = {
+  preset: 'tiny',
+  tasks: ['sst2'],
+  seed: 1,
+  supernet_ref: '',
+  stages: { stage1_candidates: 4, stage2_candidates: 2, stage3_candidates: 2 },
+};
+
+function candidate(id: string, reward: number): Message {
+  return {
+    id,
+    stage: id.split('-')[0],
+    index: 0,
+    arch: 'linear1_1(gelu(linear1_1(x,wb1)),wb2), linear1_1(gelu(linear1_1(x,wb1)),wb2)',
+    status: 'ok',
+    reward,
+  };
+}
+
+function event(
+  searchId: string,
+  sequence: number,
+  status: string,
+  stage: string,
+  done: number,
+  of: number,
+  final = false,
+): Message {
+  const leaderboard = [candidate('stage1-0002', 0.81), candidate('stage1-0000', 0.74)].slice(
+    0,
+    Math.min(2, sequence),
+  );
+  return {
+    search_id: searchId,
+    status: `SEARCH_STATUS_${status}`,
+    final,
+    sequence,
+    progress: {
+      stage,
+      evaluated: 1 + sequence * 2,
+      planned: 11,
+      stage_evaluated: done,
+      stage_planned: of,
+      best: leaderboard[0] ?? null,
+      leaderboard,
+      parallelism: 1,
+      started_at_ms: 1_700_000_000_000,
+      elapsed_ms: 1000 * (sequence + 1),
+      ...(final ? {} : { eta_ms: 4000 - 1000 * sequence }),
+    },
+  };
+}
+
+function script(searchId: string): Message[] | undefined {
+  const end = searchId === 'search-ok' ? 'COMPLETED' : searchId === 'search-failed' ? 'FAILED' : undefined;
+  if (!end) return undefined;
+  return [
+    event(searchId, 0, 'RUNNING', 'stage1', 1, 4),
+    event(searchId, 1, 'RUNNING', 'stage1', 3, 4),
+    event(searchId, 2, 'RUNNING', 'stage2', 1, 2),
+    event(searchId, 3, end, 'done', 0, 0, true),
+  ];
+}
+
+function notFound(searchId: string): Partial<grpc.StatusObject> {
+  return { code: grpc.status.NOT_FOUND, details: `no search '${searchId}'` };
+}
+
+export async function startScriptedSearchServer(): Promise<{ address: string; close(): Promise<void> }> {
+  const server = new grpc.Server();
+  server.addService(clientConstructor(loadSearchProtos(), SEARCH_SERVICE).service, {
+    GetSearch: (
+      call: grpc.ServerUnaryCall<{ search_id: string }, unknown>,
+      cb: grpc.sendUnaryData<unknown>,
+    ) => {
+      const events = script(call.request.search_id);
+      if (!events) return cb(notFound(call.request.search_id) as grpc.ServiceError);
+      const { search_id, status, progress } = events[0]!;
+      cb(null, { search_id, status, progress, spec: SPEC });
+    },
+    WatchSearch: (call: grpc.ServerWritableStream<{ search_id: string }, unknown>) => {
+      const events = script(call.request.search_id);
+      if (!events)
+        return call.destroy(Object.assign(new Error('not found'), notFound(call.request.search_id)));
+      let i = 0;
+      const next = () => {
+        if (i === events.length) return call.end();
+        call.write(events[i++]);
+        setTimeout(next, 100);
+      };
+      next();
+    },
+  });
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) =>
+      err ? reject(err) : resolve(p),
+    ),
+  );
+  return {
+    address: `127.0.0.1:${port}`,
+    close: () => new Promise<void>((resolve) => server.tryShutdown(() => resolve())),
+  };
+}
