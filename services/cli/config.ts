@@ -90,7 +90,7 @@ export const SETTINGS: readonly Setting[] = [
   {
     key: 'modelsDir',
     flag: 'models-dir',
-    env: 'EFFICIENTBERT_MODELS',
+    env: 'EFFICIENTBERT_MODEL_REPO',
     kind: 'path',
     help: 'model repository (default STATE/models)',
   },
