@@ -77,11 +77,15 @@ describe('efficientbert.v1.Search over a real Temporal dev server', { timeout: 6
       grpc.status.INVALID_ARGUMENT,
       /request_id/,
     );
-    await rejectsWith(
-      client.call('StartSearch', { request_id: 'bad-3', spec: grpcPbSpec({ budget: null }) }),
+    const e3 = await rejectsWith(
+      client.call('StartSearch', {
+        request_id: 'bad-3',
+        spec: grpcPbSpec({ method: { proxy: { train_fraction: 0.99, held_out_fraction: 0.5 } } }),
+      }),
       grpc.status.INVALID_ARGUMENT,
-      /spec\.budget/,
+      /spec\.method\.proxy\.held_out_fraction must not overlap/,
     );
+    assert.deepEqual(e3.metadata.get('field'), ['spec.method.proxy.held_out_fraction']);
   });
 
   it('answers NOT_FOUND for an unknown search id', async () => {
@@ -119,8 +123,9 @@ describe('efficientbert.v1.Search over a real Temporal dev server', { timeout: 6
 
     const info = await client.call('GetSearch', { search_id: id });
     assert.equal(info.status, 'SEARCH_STATUS_COMPLETED');
-    assert.equal(info.progress.evaluated, 17);
-    assert.equal(info.progress.planned, 17);
+    // 16 candidates, the warm-up and weight-sharing supernets, the final training.
+    assert.equal(info.progress.evaluated, 19);
+    assert.equal(info.progress.planned, 19);
     assert.equal(info.spec.seed, 20211);
     assert.equal(info.request_id, 'e2e-run-1');
     const ref = await reference;
