@@ -10,13 +10,19 @@
  *
  * The space is the paper preset's stage 1 (mutated plain GELU seeds, [15 M, 16 M] parameters) with
  * the space's own sampler and feature encoding. Defaults are the settings tuned in the report.
+ * LaNAS's rejection sampler draws half of its proposals (`--local-share`) as neighbours of the
+ * `--local-parents` best samples in the chosen leaf (1..`--local-layers` layers redrawn from the
+ * same plan, `architectureNeighbour`), the other half uniformly; `--local-share 0` is the
+ * reference's uniform rejection sampling. Random search is unchanged: uniform unique draws.
  *
- *   node --import tsx bench/lanas.ts [--seeds 20] [--seed-offset 0] [--budget 400] [--cp 0.01]
+ *   node --import tsx bench/lanas.ts [--seeds 96] [--seed-offset 0] [--budget 400] [--cp 0.01]
  *     [--n-init 10] [--interval 5] [--thresholds 20,40,80,160] [--block 20] [--l2 0.01]
  *     [--iterations 150] [--learning-rate 0.1] [--min-split 8] [--route label] [--max-tries 2000]
+ *     [--local-share 0.5] [--local-parents 5] [--local-layers 2]
  */
 import { parseArgs } from 'node:util';
 import {
+  architectureNeighbour,
   type Candidate,
   type LanasOptions,
   type LanasSample,
@@ -34,7 +40,7 @@ import { syntheticObjective } from './lanas-objective';
 
 const { values: args } = parseArgs({
   options: {
-    seeds: { type: 'string', default: '20' },
+    seeds: { type: 'string', default: '96' },
     'seed-offset': { type: 'string', default: '0' },
     budget: { type: 'string', default: '400' },
     cp: { type: 'string', default: '0.01' },
@@ -49,6 +55,9 @@ const { values: args } = parseArgs({
     route: { type: 'string', default: 'label' },
     'threshold-samples': { type: 'string', default: '5000' },
     'max-tries': { type: 'string', default: '2000' },
+    'local-share': { type: 'string', default: '0.5' },
+    'local-parents': { type: 'string', default: '5' },
+    'local-layers': { type: 'string', default: '2' },
   },
 });
 
@@ -66,6 +75,14 @@ const LAYERS = config.layers;
 const plan = stage1Plan(PAPER_BUDGET);
 const randomArchitecture = (rng: Prng) => sampleArchitecture(rng, config, plan);
 const generate = (rng: Prng) => candidate(randomArchitecture(rng));
+/** A neighbour of an evaluated sample: a few of its layers redrawn from the same plan. */
+const localLayers = Number(args['local-layers']);
+const neighbour = (parent: LanasSample, rng: Prng) => {
+  const arch = architectureNeighbour(parseArchitecture(parent.id), rng, config, plan, {
+    maxLayers: localLayers,
+  });
+  return arch && candidate(arch);
+};
 /** The all-linear1_1 plain GELU model, the reference's first stage-1 candidate. */
 const first = candidate(parseArchitecture(allLinear11(LAYERS)));
 
@@ -76,6 +93,8 @@ const lanasOptions: Partial<LanasOptions> = {
   splitThresholds: args.thresholds === '' ? [] : args.thresholds.split(',').map(Number),
   minSplitSamples: Number(args['min-split']),
   maxTries: Number(args['max-tries']),
+  localShare: Number(args['local-share']),
+  localParents: Number(args['local-parents']),
   route: args.route as LanasOptions['route'],
   classifier: {
     blockSize: Number(args.block),
@@ -116,7 +135,7 @@ for (let s = offset; s < offset + seeds; s++) {
   const threshold = values[Math.ceil(values.length / 100) - 1]!;
 
   const lanasRun = (cp: number) => {
-    const sampler = new LanasSampler(generate, [first], { ...lanasOptions, cp });
+    const sampler = new LanasSampler(generate, [first], { ...lanasOptions, cp }, neighbour);
     const rng = Prng.fromSeed(s);
     const noise = Prng.fromSeed(9000 + s);
     return run(
@@ -163,6 +182,7 @@ console.log(
       budget,
       thresholdSamples: Number(args['threshold-samples']),
       options: lanasOptions,
+      localLayers,
       space: 'paper preset, stage 1 (efficientbert/space sampleArchitecture + architectureFeatures)',
       perSeed: results,
       seconds: Math.round((performance.now() - started) / 100) / 10,

@@ -16,7 +16,13 @@ import type {
   SamplerContext,
   SearchSpec,
 } from '../efficientbert/search/driver';
-import { type Candidate, type LanasSample, LanasSampler } from '../efficientbert/search/lanas';
+import {
+  architectureNeighbour,
+  type Candidate,
+  DEFAULT_CLASSIFIER_OPTIONS,
+  type LanasSample,
+  LanasSampler,
+} from '../efficientbert/search/lanas';
 import type { Prng } from '../efficientbert/search/prng';
 import { RandomSampler } from '../efficientbert/search/random-sampler';
 import { allLinear11, PLAN_PRESETS } from '../efficientbert/search/stages';
@@ -91,6 +97,13 @@ export class LanasStageSampler implements CandidateSampler {
         trainInterval: settings.trainInterval,
         cp: settings.cp,
         splitThresholds: settings.splitThresholds,
+        localShare: settings.localShare,
+        // Stages 1-2 encode each layer as 20 tokens: the classifier pools weights per token slot.
+        ...(ctx.stage === 'stage3' ? {} : { classifier: { ...DEFAULT_CLASSIFIER_OPTIONS, blockSize: 20 } }),
+      },
+      (parent, rng) => {
+        const arch = architectureNeighbour(parseArchitecture(parent.id), rng, config, samplePlan);
+        return arch && toCandidate(arch);
       },
     );
     this.featureCache.clear();

@@ -4,7 +4,7 @@
  * budget), as in `LearningPhase.sample` of the reference.
  */
 import type { Prng } from '../prng';
-import { classifiesGood } from './tree';
+import { classifiesGood, type LanasSample } from './tree';
 import type { PathStep } from './ucb';
 
 /** What the search needs from a candidate: a dedup key and its feature vector. */
@@ -15,6 +15,12 @@ export interface Candidate {
 
 /** Draws one random candidate (valid, in budget). Must take all its randomness from `rng`. */
 export type CandidateGenerator<C extends Candidate> = (rng: Prng) => C;
+
+/**
+ * Draws one candidate near an evaluated sample (valid, in budget), or undefined when it finds none.
+ * Must take all its randomness from `rng`.
+ */
+export type NeighbourGenerator<C extends Candidate> = (parent: LanasSample, rng: Prng) => C | undefined;
 
 export const DEFAULT_MAX_TRIES = 20_000;
 

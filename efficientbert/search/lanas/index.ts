@@ -11,10 +11,12 @@ export {
   type CandidateGenerator,
   type ConstrainedDraw,
   DEFAULT_MAX_TRIES,
+  type NeighbourGenerator,
   pathAccepts,
   sampleOnPath,
   sampleUnseen,
 } from './constrained';
+export { architectureNeighbour, type NeighbourOptions } from './neighbour';
 export {
   DEFAULT_LANAS_OPTIONS,
   type LanasOptions,

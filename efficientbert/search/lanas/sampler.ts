@@ -14,11 +14,13 @@ import {
   type Candidate,
   type CandidateGenerator,
   DEFAULT_MAX_TRIES,
+  type NeighbourGenerator,
+  pathAccepts,
   sampleOnPath,
   sampleUnseen,
 } from './constrained';
 import { buildTree, type LanasNode, type LanasSample, observe, type TreeOptions } from './tree';
-import { selectPath } from './ucb';
+import { type PathStep, selectPath } from './ucb';
 
 export interface LanasOptions extends TreeOptions {
   /** Samples evaluated before the first tree (seeds included). Reference: 80. */
@@ -33,6 +35,14 @@ export interface LanasOptions extends TreeOptions {
   readonly cp: number;
   /** Rejection-sampling budget per candidate. Reference: 20,000. */
   readonly maxTries: number;
+  /**
+   * Share of the rejection sampler's draws that are neighbours of the best samples in the chosen
+   * leaf (needs a `neighbour` generator; the rest are the generator's uniform draws). 0 = the
+   * reference's uniform draws only.
+   */
+  readonly localShare: number;
+  /** How many of the chosen leaf's best samples neighbours are drawn around. */
+  readonly localParents: number;
 }
 
 /**
@@ -48,6 +58,8 @@ export const DEFAULT_LANAS_OPTIONS: LanasOptions = {
   route: 'label',
   cp: 0.01,
   maxTries: DEFAULT_MAX_TRIES,
+  localShare: 0,
+  localParents: 5,
   classifier: DEFAULT_CLASSIFIER_OPTIONS,
 };
 
@@ -61,6 +73,9 @@ export function validateLanasOptions(o: LanasOptions): void {
   posInt('trainInterval', o.trainInterval);
   posInt('maxTries', o.maxTries);
   posInt('minSplitSamples', o.minSplitSamples);
+  posInt('localParents', o.localParents);
+  if (!(o.localShare >= 0 && o.localShare <= 1))
+    throw new RangeError(`lanas.localShare must be in [0, 1], got ${o.localShare}`);
   posInt('classifier.iterations', o.classifier.iterations);
   if (!(o.cp >= 0 && Number.isFinite(o.cp)))
     throw new RangeError(`lanas.cp must be a finite number >= 0, got ${o.cp}`);
@@ -95,11 +110,14 @@ export class LanasSampler<C extends Candidate> {
   /**
    * @param generate the space's random candidate generator (valid, within budget).
    * @param seeds candidates evaluated first, in order (e.g. stage 1's all-linear1_1 model).
+   * @param neighbour optional local move: a candidate near an evaluated sample (e.g.
+   *   `architectureNeighbour`), used for `localShare` of the tree-guided draws.
    */
   constructor(
     private readonly generate: CandidateGenerator<C>,
     private readonly seeds: readonly C[],
     options: Partial<LanasOptions> = {},
+    private readonly neighbour?: NeighbourGenerator<C>,
   ) {
     this.options = { ...DEFAULT_LANAS_OPTIONS, ...options };
     validateLanasOptions(this.options);
@@ -116,17 +134,41 @@ export class LanasSampler<C extends Candidate> {
     const { cp, maxTries } = this.options;
     // The path depends only on the tree, so candidates of one batch share it (no rewards in between).
     const path = tree && selectPath(tree, cp);
+    const draw = path ? this.proposal(path, samples) : this.generate;
     while (out.length < n) {
       const next =
         this.seeds.find((s) => !seen.has(s.key)) ??
         (path
-          ? sampleOnPath(path, this.generate, seen, rng, maxTries)?.candidate
+          ? sampleOnPath(path, draw, seen, rng, maxTries)?.candidate
           : sampleUnseen(this.generate, seen, rng, maxTries));
       if (next === undefined) break;
       seen.add(next.key);
       out.push(next);
     }
     return out;
+  }
+
+  /**
+   * The rejection sampler's proposal for `path`: with probability `localShare`, a neighbour of one
+   * of the `localParents` best samples in the path's leaf (those it was built from and those
+   * observed since that the path accepts), else a uniform draw.
+   */
+  private proposal(path: readonly PathStep[], samples: readonly LanasSample[]): CandidateGenerator<C> {
+    const { localShare, localParents } = this.options;
+    const neighbour = this.neighbour;
+    if (!neighbour || localShare === 0 || path.length === 0) return this.generate;
+    const last = path[path.length - 1]!;
+    const leaf = last.node.split![last.side];
+    const built = new Set(leaf.sampleIds);
+    const m = rebuildPoint(samples.length, this.options.nInit, this.options.trainInterval);
+    const inLeaf = samples.filter((s, i) => (i < m ? built.has(s.id) : pathAccepts(path, s.features)));
+    // Best first; ties keep sample order (Array.prototype.sort is stable).
+    const parents = inLeaf.sort((a, b) => b.reward - a.reward).slice(0, localParents);
+    if (parents.length === 0) return this.generate;
+    return (rng) => {
+      if (rng.next() >= localShare) return this.generate(rng);
+      return neighbour(rng.pick(parents), rng) ?? this.generate(rng);
+    };
   }
 
   /** The tree the next proposals follow: built at the last rebuild point, later samples observed. */

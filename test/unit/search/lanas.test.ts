@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
+  architectureNeighbour,
   buildTree,
   type Candidate,
   type LanasNode,
@@ -17,6 +18,11 @@ import {
   ucbScore,
 } from '../../../efficientbert/search/lanas';
 import { Prng } from '../../../efficientbert/search/prng';
+import { countParameters } from '../../../efficientbert/space/params';
+import { parseArchitecture } from '../../../efficientbert/space/parse';
+import { PRESETS } from '../../../efficientbert/space/presets';
+import { printArchitecture } from '../../../efficientbert/space/print';
+import { PAPER_BUDGET, sampleArchitecture, stage1Plan } from '../../../efficientbert/space/sample';
 
 // A toy space: 6 positions with 4 codes each; the reward favours code 0 everywhere.
 const WIDTH = 6;
@@ -269,7 +275,30 @@ describe('LanasSampler', () => {
     assert.ok(mean(guided.slice(40)) > mean(random.slice(40)) + 0.3, `${mean(guided.slice(40))}`);
   });
 
+  /** Toy neighbour: one position of the parent redrawn. */
+  const neighbour = (parent: LanasSample, rng: Prng): Candidate => {
+    const features = [...parent.features];
+    features[rng.int(WIDTH)] = rng.int(4);
+    return { key: features.join(''), features };
+  };
+
+  it("with localShare, draws near the leaf's best samples, deterministically and unseen", () => {
+    const local = { ...options, cp: 0, localShare: 0.9, localParents: 3 };
+    const guided = run(new LanasSampler(generate, [], local, neighbour), Prng.fromSeed(13), [], 16, 5);
+    const again = run(new LanasSampler(generate, [], local, neighbour), Prng.fromSeed(13), [], 16, 5);
+    assert.deepEqual(guided, again);
+    assert.equal(new Set(guided.map((s) => s.id)).size, guided.length);
+    const plain = run(new LanasSampler(generate, [], { ...options, cp: 0 }), Prng.fromSeed(13), [], 16, 5);
+    const mean = (xs: LanasSample[]) => xs.reduce((a, s) => a + s.reward, 0) / xs.length;
+    assert.ok(mean(guided.slice(40)) > mean(plain.slice(40)), `${mean(guided.slice(40))}`);
+    // Without a neighbour generator localShare changes nothing.
+    const noNeighbour = run(new LanasSampler(generate, [], local), Prng.fromSeed(13), [], 16, 5);
+    assert.deepEqual(noNeighbour, plain);
+  });
+
   it('rejects bad options, naming them', () => {
+    assert.throws(() => new LanasSampler(generate, [], { localShare: 1.5 }), /lanas\.localShare/);
+    assert.throws(() => new LanasSampler(generate, [], { localParents: 0 }), /lanas\.localParents/);
     assert.throws(
       () => new LanasSampler(generate, [], { nInit: 0 }),
       /lanas\.nInit must be a positive integer/,
@@ -278,6 +307,38 @@ describe('LanasSampler', () => {
     assert.throws(
       () => new LanasSampler(generate, [], { splitThresholds: [5, 5] }),
       /lanas\.splitThresholds/,
+    );
+  });
+});
+
+describe('architectureNeighbour', () => {
+  const config = PRESETS.paper;
+  const plan = stage1Plan(PAPER_BUDGET);
+
+  it('redraws 1..maxLayers layers within the budget, deterministically', () => {
+    const parent = sampleArchitecture(Prng.fromSeed(1), config, plan);
+    const rng = Prng.fromSeed(2);
+    for (let i = 0; i < 20; i++) {
+      const state = rng.state();
+      const child = architectureNeighbour(parent, rng, config, plan, { maxLayers: 2 });
+      assert.ok(child);
+      const again = architectureNeighbour(parent, Prng.fromState(state), config, plan, { maxLayers: 2 });
+      assert.equal(printArchitecture(child), printArchitecture(again!));
+      const p = countParameters(config, child);
+      assert.ok(p >= PAPER_BUDGET.min && p <= PAPER_BUDGET.max, `${p}`);
+      const changed = child.layers.filter((l, j) => l !== parent.layers[j]).length;
+      assert.ok(changed >= 1 && changed <= 2, `${changed} layers redrawn`);
+      // Still a parseable architecture of the space.
+      assert.equal(printArchitecture(parseArchitecture(printArchitecture(child))), printArchitecture(child));
+    }
+  });
+
+  it('gives undefined when no redraw fits the budget', () => {
+    const parent = sampleArchitecture(Prng.fromSeed(1), config, plan);
+    const impossible = stage1Plan({ min: 1, max: 2 });
+    assert.equal(
+      architectureNeighbour(parent, Prng.fromSeed(3), config, impossible, { maxTries: 5 }),
+      undefined,
     );
   });
 });
