@@ -42,9 +42,26 @@ function reasonOf(type: protobuf.Type, bytes: Uint8Array, err: unknown): string 
 }
 
 /**
- * The service definition with every method's request deserializer made total: it returns the
- * decoded request, or a MalformedRequest naming the message type and why. `service` is the same
- * service in a protobufjs root of the same files (loadProtoRoot).
+ * A deserializer of `type` that never throws: the decoded message as a plain object (`options`
+ * as for Type.toObject), or a MalformedRequest naming the message type and why.
+ */
+export function tolerantDeserializer(
+  type: protobuf.Type,
+  options: protobuf.IConversionOptions,
+): (bytes: Buffer) => unknown {
+  const messageName = type.fullName.replace(/^\./, '');
+  return (bytes) => {
+    try {
+      return type.toObject(type.decode(bytes), options);
+    } catch (err) {
+      return new MalformedRequest(messageName, reasonOf(type, bytes, err));
+    }
+  };
+}
+
+/**
+ * The service definition with every method's request deserializer made total (tolerantDeserializer).
+ * `service` is the same service in a protobufjs root of the same files (loadProtoRoot).
  */
 export function tolerantServiceDefinition(
   definition: grpc.ServiceDefinition,
@@ -55,15 +72,7 @@ export function tolerantServiceDefinition(
       const protoMethod = service.methods[name];
       if (!protoMethod) throw new Error(`${service.fullName}: no method '${name}' in the proto root`);
       protoMethod.resolve();
-      const type = protoMethod.resolvedRequestType!;
-      const messageName = type.fullName.replace(/^\./, '');
-      const requestDeserialize = (bytes: Buffer): unknown => {
-        try {
-          return type.toObject(type.decode(bytes), TO_OBJECT_OPTIONS);
-        } catch (err) {
-          return new MalformedRequest(messageName, reasonOf(type, bytes, err));
-        }
-      };
+      const requestDeserialize = tolerantDeserializer(protoMethod.resolvedRequestType!, TO_OBJECT_OPTIONS);
       return [name, { ...method, requestDeserialize }];
     }),
   );

@@ -5,7 +5,6 @@
 import type { Server as HttpServer } from 'node:http';
 import { availableParallelism } from 'node:os';
 import * as grpc from '@grpc/grpc-js';
-import { ReflectionService } from '@grpc/reflection';
 import { Admission } from './admission';
 import { classifyHandlers } from './classify-service';
 import type { InferenceServerConfig } from './config';
@@ -15,6 +14,7 @@ import { InferenceMetrics, serveMetrics } from './metrics';
 import { type Logger, ModelManager } from './model-manager';
 import { oipHandlers } from './oip-service';
 import { loadPackageDefinition, loadProtoRoot, SERVICE_NAMES, serviceDefinition } from './protos';
+import { addReflection } from './reflection';
 import { tolerantServiceDefinition } from './request-decoding';
 
 export class InferenceServer {
@@ -65,12 +65,17 @@ export class InferenceServer {
     // as a deserializer exception (which grpc-js answers with INTERNAL).
     const service = (name: string) =>
       tolerantServiceDefinition(serviceDefinition(definition, name), root.lookupService(name));
-    const server = new grpc.Server({ 'grpc.max_receive_message_length': config.maxReceiveMessageBytes });
+    const server = new grpc.Server({
+      'grpc.max_receive_message_length': config.maxReceiveMessageBytes,
+      // Channelz bookkeeping (timestamps and counters on every call) serves only a channelz
+      // service, which this server does not offer.
+      'grpc.enable_channelz': 0,
+    });
     const health = new HealthService([SERVICE_NAMES.oip, SERVICE_NAMES.classify]);
     server.addService(service(SERVICE_NAMES.oip), oipHandlers(ctx));
     server.addService(service(SERVICE_NAMES.classify), classifyHandlers(ctx));
     server.addService(service(SERVICE_NAMES.health), health.handlers);
-    new ReflectionService(definition).addToServer(server);
+    addReflection(server, definition);
 
     const port = await new Promise<number>((resolve, reject) =>
       server.bindAsync(

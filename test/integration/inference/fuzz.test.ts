@@ -1,8 +1,9 @@
 /**
  * Randomly corrupted requests (seeded, so a failure reproduces): structured mutations of valid
- * ModelInfer and Classify requests, and byte-level corruption of their encoded form. Every one
- * must get a well-formed answer (no crash, no hang) with OK or a client-error status (never
- * INTERNAL, even for bytes that do not decode), and the server must still answer correctly.
+ * ModelInfer and Classify requests, and byte-level corruption of their encoded form and of server
+ * reflection requests. Every one must get a well-formed answer (no crash, no hang) with OK or a
+ * client-error status (never INTERNAL, even for bytes that do not decode), and the server must
+ * still answer correctly.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -112,6 +113,7 @@ describe('corrupted requests', () => {
   let raw: grpc.Client;
   let inferType: protobuf.Type;
   let classifyType: protobuf.Type;
+  let reflectionRoot: protobuf.Root;
 
   before(async () => {
     fixture = writeTinyClassifier(repo.dir, { name: 'sst2', version: 1, seed: 77, maxSeqLength: 24 });
@@ -123,6 +125,13 @@ describe('corrupted requests', () => {
     root.loadSync(PROTO_FILES, { keepCase: true });
     inferType = root.lookupType('inference.ModelInferRequest');
     classifyType = root.lookupType('efficientbert.v1.ClassifyRequest');
+    reflectionRoot = new protobuf.Root();
+    for (const version of ['v1', 'v1alpha']) {
+      reflectionRoot.loadSync(
+        require.resolve(`@grpc/reflection/build/proto/grpc/reflection/${version}/reflection.proto`),
+        { keepCase: true },
+      );
+    }
   });
 
   after(async () => {
@@ -265,6 +274,77 @@ describe('corrupted requests', () => {
     assert.equal(failed.length, 1);
     assert.match(failed[0]!.error_message, /^request is not a valid inference\.ModelInferRequest: /);
     assert.ok(decoded.some((d) => d.error_message === '' && d.infer_response.model_name === 'sst2'));
+  });
+
+  /** Sends `messages` on one reflection stream; resolves with the decoded answers and the status. */
+  function reflectionExchange(
+    version: 'v1' | 'v1alpha',
+    messages: readonly Uint8Array[],
+  ): Promise<{ answers: Message[]; status: grpc.status }> {
+    const responseType = reflectionRoot.lookupType(`grpc.reflection.${version}.ServerReflectionResponse`);
+    return new Promise((resolve) => {
+      const call = raw.makeBidiStreamRequest(
+        `/grpc.reflection.${version}.ServerReflection/ServerReflectionInfo`,
+        (b: Buffer) => b,
+        (b: Buffer) => b,
+        new grpc.Metadata(),
+        { deadline: Date.now() + 20_000 },
+      );
+      const answers: Message[] = [];
+      call.on('data', (b: Buffer) =>
+        answers.push(responseType.toObject(responseType.decode(b), { defaults: true })),
+      );
+      call.on('error', () => undefined);
+      call.on('status', (s: grpc.StatusObject) => resolve({ answers, status: s.code }));
+      for (const m of messages) call.write(Buffer.from(m));
+      call.end();
+    });
+  }
+
+  it('answers reflection messages that do not decode with INVALID_ARGUMENT in the stream, then goes on', async () => {
+    for (const version of ['v1', 'v1alpha'] as const) {
+      const requestType = reflectionRoot.lookupType(`grpc.reflection.${version}.ServerReflectionRequest`);
+      const listServices = requestType.encode(requestType.fromObject({ list_services: '' })).finish();
+      // Wire type 7 does not exist; the second message announces 100 bytes of host and sends 2.
+      const { answers, status } = await reflectionExchange(version, [
+        Uint8Array.of(0x0f, 0x01),
+        Uint8Array.of(0x0a, 100, 0x61, 0x62),
+        listServices,
+      ]);
+      assert.equal(status, grpc.status.OK, version);
+      assert.equal(answers.length, 3, version);
+      for (const bad of answers.slice(0, 2)) {
+        assert.equal(bad.error_response.error_code, grpc.status.INVALID_ARGUMENT, version);
+        assert.match(
+          bad.error_response.error_message,
+          new RegExp(`^request is not a valid grpc\\.reflection\\.${version}\\.ServerReflectionRequest: `),
+        );
+      }
+      const names = answers[2].list_services_response.service.map((s: { name: string }) => s.name);
+      assert.ok(names.includes('efficientbert.v1.Inference'), `${version}: ${names}`);
+    }
+  });
+
+  it('answers randomly corrupted reflection requests without INTERNAL or UNKNOWN', async () => {
+    const prng = Prng.fromSeed(SEED + 1);
+    const requestType = reflectionRoot.lookupType('grpc.reflection.v1.ServerReflectionRequest');
+    const valid = [
+      { list_services: '*' },
+      { file_containing_symbol: 'efficientbert.v1.Inference' },
+      { file_by_filename: 'inference/grpc_service.proto' },
+      { file_containing_extension: { containing_type: 'inference.ModelInferRequest', extension_number: 5 } },
+      { all_extension_numbers_of_type: 'inference.ModelInferRequest' },
+    ].map((m) => requestType.encode(requestType.fromObject({ host: 'localhost', ...m })).finish());
+    const messages = Array.from({ length: 300 }, () => corruptBytes(prng.pick(valid), prng));
+    const { answers, status } = await reflectionExchange('v1', messages);
+    assert.equal(status, grpc.status.OK);
+    assert.equal(answers.length, messages.length);
+    const codes = new Set(
+      answers.filter((a) => a.error_response).map((a) => grpc.status[a.error_response.error_code]),
+    );
+    for (const code of codes)
+      assert.ok(['INVALID_ARGUMENT', 'NOT_FOUND', 'UNIMPLEMENTED'].includes(code!), `${[...codes]}`);
+    assert.ok(codes.has('INVALID_ARGUMENT'), `${[...codes]}`);
   });
 
   it('names a text field holding invalid UTF-8', async () => {
