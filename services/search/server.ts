@@ -7,7 +7,6 @@
  */
 import { createHash } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
-import { ReflectionService } from '@grpc/reflection';
 import {
   Client,
   Connection,
@@ -36,6 +35,7 @@ import {
   TASK_QUEUE,
   type TrainingOptions,
 } from '../../workflows/definitions';
+import { addReflection } from '../inference/reflection';
 import {
   candidateToPb,
   type PbSearchSpec,
@@ -558,7 +558,7 @@ export async function startSearchServer(
   const server = new grpc.Server();
   server.addService(clientConstructor(definition, SEARCH_SERVICE).service, searchHandlers(gateway));
   server.addService(clientConstructor(definition, HEALTH_SERVICE).service, healthHandlers(gateway));
-  new ReflectionService(definition).addToServer(server);
+  addReflection(server, definition);
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(
       `${options.host ?? '127.0.0.1'}:${options.port ?? 0}`,

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
+import * as protobuf from 'protobufjs';
 import { ArtifactStore } from '../../efficientbert/artifacts';
 import { clientConstructor, HEALTH_SERVICE, loadSearchProtos } from '../../services/search/protos';
 import { type RunningSearchServer, startSearchServer } from '../../services/search/server';
@@ -86,6 +87,38 @@ describe('efficientbert.v1.Search over a real Temporal dev server', { timeout: 6
       /spec\.method\.proxy\.held_out_fraction must not overlap/,
     );
     assert.deepEqual(e3.metadata.get('field'), ['spec.method.proxy.held_out_fraction']);
+  });
+
+  it('reflection lists the Search service and answers malformed requests with INVALID_ARGUMENT', async () => {
+    const root = new protobuf.Root().loadSync(
+      require.resolve('@grpc/reflection/build/proto/grpc/reflection/v1/reflection.proto'),
+      { keepCase: true },
+    );
+    const requestType = root.lookupType('grpc.reflection.v1.ServerReflectionRequest');
+    const responseType = root.lookupType('grpc.reflection.v1.ServerReflectionResponse');
+    const raw = new grpc.Client(`127.0.0.1:${api.port}`, grpc.credentials.createInsecure());
+    const answers: Reply[] = [];
+    const status = await new Promise<grpc.status>((resolve) => {
+      const call = raw.makeBidiStreamRequest(
+        '/grpc.reflection.v1.ServerReflection/ServerReflectionInfo',
+        (b: Buffer) => b,
+        (b: Buffer) => b,
+        new grpc.Metadata(),
+        { deadline: Date.now() + 20_000 },
+      );
+      call.on('data', (b: Buffer) => answers.push(responseType.toObject(responseType.decode(b))));
+      call.on('error', () => undefined);
+      call.on('status', (st: grpc.StatusObject) => resolve(st.code));
+      // A field of wire type 7 (which does not exist), then a valid list_services request.
+      call.write(Buffer.from([0x0f, 0x01]));
+      call.write(Buffer.from(requestType.encode(requestType.fromObject({ list_services: '' })).finish()));
+      call.end();
+    });
+    raw.close();
+    assert.equal(status, grpc.status.OK);
+    assert.equal(answers[0]!.error_response.error_code, grpc.status.INVALID_ARGUMENT);
+    const names = answers[1]!.list_services_response.service.map((x: { name: string }) => x.name);
+    assert.ok(names.includes('efficientbert.v1.Search'), String(names));
   });
 
   it('answers NOT_FOUND for an unknown search id', async () => {
