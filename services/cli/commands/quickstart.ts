@@ -79,6 +79,18 @@ async function waitForModel(config: CliConfig, searchId: string, timeoutMs: numb
   }
 }
 
+/** The winner and what its final training measured on the dev set. */
+function printWinner(info: Message): void {
+  const final = info.final as Message | null;
+  if (!final?.arch) return;
+  const metrics = Object.entries((final.metrics ?? {}) as Record<string, number>)
+    .filter(([name]) => name !== 'loss')
+    .map(([name, value]) => `${name} ${value.toFixed(4)}`)
+    .join(', ');
+  console.log(`\nwinner: ${final.arch}`);
+  if (metrics) console.log(`final training, dev set: ${metrics}`);
+}
+
 async function run(
   config: CliConfig,
   values: Record<string, unknown>,
@@ -99,6 +111,7 @@ async function run(
     searchId = (await rpc.unary('StartSearch', request)).search_id;
     console.log(`search ${searchId} (data ${dataDir || "the worker's default"}, trainer ${config.trainer})`);
     status = await watchSearch(rpc, searchId, { out: process.stdout, json: false });
+    if (status === 'COMPLETED') printWinner(await rpc.unary('GetSearch', { search_id: searchId }));
   } finally {
     rpc.close();
   }
