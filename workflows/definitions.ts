@@ -3,7 +3,12 @@
  * attributes, and the shapes they carry. Pure (imports only @temporalio/common and workflow
  * definition helpers), so both workflow code and Node code import it.
  */
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  defineSearchAttributeKey,
+  SearchAttributeType,
+} from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type {
   CandidateResult,
@@ -144,3 +149,17 @@ export function trainInput(spec: SearchSpec, candidate: CandidateSpec) {
 }
 
 /** Scores a candidate whose training failed for good: invalid (non-retryable) or out of attempts. */
+export function failedResult(candidate: CandidateSpec, err: unknown): CandidateResult {
+  // Through Temporal the failure arrives wrapped in an ActivityFailure; in-process it is direct.
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  const invalid = cause instanceof ApplicationFailure && cause.type === INVALID_ARCHITECTURE;
+  return {
+    id: candidate.id,
+    stage: candidate.stage,
+    index: candidate.index,
+    arch: candidate.arch,
+    status: invalid ? 'invalid' : 'failed',
+    reward: 0,
+    error: cause instanceof Error ? cause.message : String(cause),
+  };
+}

@@ -3,7 +3,6 @@
  * one process with direct calls: the reference for "same seed, same answer" and the baseline of
  * bench/orchestration. Trainings still run in child processes through the activity code.
  */
-import { ApplicationFailure } from '@temporalio/common';
 import type { ArtifactStore } from '../efficientbert/artifacts';
 import {
   type CandidateResult,
@@ -16,7 +15,7 @@ import {
   type SearchSpec,
 } from '../efficientbert/search/driver';
 import { createActivities, type TrainerName } from './activities';
-import { INVALID_ARCHITECTURE, trainInput } from './definitions';
+import { failedResult, trainInput } from './definitions';
 import { samplerFor } from './sampler';
 
 export interface InProcessOptions {
@@ -36,16 +35,7 @@ export async function runSearchInProcess(
     try {
       return await trainCandidate(trainInput(under, c));
     } catch (err) {
-      const invalid = err instanceof ApplicationFailure && err.type === INVALID_ARCHITECTURE;
-      return {
-        id: c.id,
-        stage: c.stage,
-        index: c.index,
-        arch: c.arch,
-        status: invalid ? 'invalid' : 'failed',
-        reward: 0,
-        error: err instanceof Error ? err.message : String(err),
-      };
+      return failedResult(c, err);
     }
   };
   const executor = (stageSpec: SearchSpec): SearchExecutor => ({

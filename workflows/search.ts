@@ -25,6 +25,7 @@ import {
   type Control,
   cancelSignal,
   DEFAULT_TRAINING_OPTIONS,
+  failedResult,
   parallelismSignal,
   pauseSignal,
   progressQuery,
@@ -42,7 +43,7 @@ import {
   TASK_QUEUE,
   trainInput,
 } from './definitions';
-import { failedResult, stageWorkflow, trainingActivities } from './stage';
+import { stageWorkflow, trainingActivities } from './stage';
 
 const { storeSearchOutcome, publishModels } = proxyActivities<Activities>({
   taskQueue: TASK_QUEUE,

@@ -1,6 +1,4 @@
 import {
-  ActivityFailure,
-  ApplicationFailure,
   CancellationScope,
   condition,
   continueAsNew,
@@ -13,7 +11,6 @@ import {
 } from '@temporalio/workflow';
 import {
   type CandidateResult,
-  type CandidateSpec,
   compactStageState,
   DEFAULT_TOP_K,
   leaderboard,
@@ -27,6 +24,7 @@ import type { Activities } from './activities';
 import {
   type Control,
   cancelSignal,
+  failedResult,
   GPU_TASK_QUEUE,
   INVALID_ARCHITECTURE,
   parallelismSignal,
@@ -55,20 +53,6 @@ export function trainingActivities(training: TrainingOptions) {
       nonRetryableErrorTypes: [INVALID_ARCHITECTURE],
     },
   });
-}
-
-export function failedResult(candidate: CandidateSpec, err: unknown): CandidateResult {
-  const cause = err instanceof ActivityFailure ? err.cause : err;
-  const invalid = cause instanceof ApplicationFailure && cause.type === INVALID_ARCHITECTURE;
-  return {
-    id: candidate.id,
-    stage: candidate.stage,
-    index: candidate.index,
-    arch: candidate.arch,
-    status: invalid ? 'invalid' : 'failed',
-    reward: 0,
-    error: cause instanceof Error ? cause.message : String(cause),
-  };
 }
 
 /**
