@@ -11,15 +11,20 @@ import type { ParamBudget } from '../space/sample';
 
 export type PlanPreset = 'tiny' | 'small' | 'paper';
 
-/** A candidate's proxy training ("warm-up KD" from the supernet) and its reward, stages 1-2. */
-export interface ProxyTraining {
-  /** Pre-training KD steps on unlabeled text (reference: 2% of one Wikipedia epoch). */
+/** Every KD training of a search: pre-training KD (attention + hidden), then fine-tuning KD. */
+export interface KdSchedule {
   readonly pretrainSteps: number;
   readonly pretrainLearningRate: number;
-  /** Fine-tuning KD steps on `task` (reference: 3 epochs over the first 10% of MNLI). */
   readonly finetuneSteps: number;
   readonly finetuneLearningRate: number;
   readonly batchSize: number;
+}
+
+/**
+ * A candidate's proxy training ("warm-up KD" from the supernet) and its reward, stages 1-2.
+ * Reference: pre-training on 2% of one Wikipedia epoch, fine-tuning 3 epochs over the first 10% of MNLI.
+ */
+export interface ProxyTraining extends KdSchedule {
   readonly task: string;
   /** Leading share of the task's train set used for fine-tuning. */
   readonly trainFraction: number;
@@ -74,14 +79,8 @@ export interface Stage3Plan extends StageCommon {
   readonly paramBudget?: ParamBudget;
   /** Per layer: the stage-2 size or any of the 16. */
   readonly sizeChoices: 'stage2-or-any';
-  readonly weightSharing: {
-    /** KD pre-training steps, one uniformly drawn sub-network per step. */
-    readonly pretrainSteps: number;
-    readonly pretrainLearningRate: number;
-    /** Multi-task fine-tuning KD steps, one task and one sub-network per batch. */
-    readonly finetuneSteps: number;
-    readonly finetuneLearningRate: number;
-    readonly batchSize: number;
+  /** One uniformly drawn sub-network per step; fine-tuning is multi-task, one task per batch. */
+  readonly weightSharing: KdSchedule & {
     readonly tasks: readonly string[];
     readonly trainFraction: number;
   };
@@ -94,7 +93,7 @@ export interface Stage3Plan extends StageCommon {
  * names none: no pre-trained BERT is reachable offline), then KD pre-training and KD fine-tuning of
  * the supernet, on the leading `trainFraction` of the task's train set.
  */
-export interface WarmupPlan {
+export interface WarmupPlan extends KdSchedule {
   readonly teacher: {
     readonly layers: number;
     readonly heads: number;
@@ -102,22 +101,12 @@ export interface WarmupPlan {
     readonly steps: number;
     readonly learningRate: number;
   };
-  readonly pretrainSteps: number;
-  readonly pretrainLearningRate: number;
-  readonly finetuneSteps: number;
-  readonly finetuneLearningRate: number;
-  readonly batchSize: number;
   readonly task: string;
   readonly trainFraction: number;
 }
 
 /** Training of the winner: KD pre-training, then KD fine-tuning per task. */
-export interface FinalPlan {
-  readonly pretrainSteps: number;
-  readonly pretrainLearningRate: number;
-  readonly finetuneSteps: number;
-  readonly finetuneLearningRate: number;
-  readonly batchSize: number;
+export interface FinalPlan extends KdSchedule {
   readonly tasks: readonly string[];
 }
 
@@ -406,16 +395,19 @@ export function validateSearchPlan(plan: SearchPlan): PlanError[] {
     if (s.sampler === undefined) fail(`${field}.sampler`, 'is required', undefined);
     else sampler(`${field}.sampler`, s.sampler);
   };
+  const schedule = (field: string, k: KdSchedule) => {
+    posInt(`${field}.pretrainSteps`, k.pretrainSteps);
+    positive(`${field}.pretrainLearningRate`, k.pretrainLearningRate);
+    posInt(`${field}.finetuneSteps`, k.finetuneSteps);
+    positive(`${field}.finetuneLearningRate`, k.finetuneLearningRate);
+    posInt(`${field}.batchSize`, k.batchSize);
+  };
   const proxy = (field: string, p: ProxyTraining) => {
     if (p === undefined) {
       fail(field, 'is required', undefined);
       return;
     }
-    posInt(`${field}.pretrainSteps`, p.pretrainSteps);
-    positive(`${field}.pretrainLearningRate`, p.pretrainLearningRate);
-    posInt(`${field}.finetuneSteps`, p.finetuneSteps);
-    positive(`${field}.finetuneLearningRate`, p.finetuneLearningRate);
-    posInt(`${field}.batchSize`, p.batchSize);
+    schedule(field, p);
     task(`${field}.task`, p.task);
     fraction(`${field}.trainFraction`, p.trainFraction);
     fraction(`${field}.heldOutFraction`, p.heldOutFraction);
@@ -443,11 +435,7 @@ export function validateSearchPlan(plan: SearchPlan): PlanError[] {
       posInt('warmup.teacher.steps', w0.teacher.steps);
       positive('warmup.teacher.learningRate', w0.teacher.learningRate);
     }
-    posInt('warmup.pretrainSteps', w0.pretrainSteps);
-    positive('warmup.pretrainLearningRate', w0.pretrainLearningRate);
-    posInt('warmup.finetuneSteps', w0.finetuneSteps);
-    positive('warmup.finetuneLearningRate', w0.finetuneLearningRate);
-    posInt('warmup.batchSize', w0.batchSize);
+    schedule('warmup', w0);
     task('warmup.task', w0.task);
     fraction('warmup.trainFraction', w0.trainFraction);
   }
@@ -485,11 +473,7 @@ export function validateSearchPlan(plan: SearchPlan): PlanError[] {
     const w = s3.weightSharing;
     if (w === undefined) fail('stage3.weightSharing', 'is required', undefined);
     else {
-      posInt('stage3.weightSharing.pretrainSteps', w.pretrainSteps);
-      positive('stage3.weightSharing.pretrainLearningRate', w.pretrainLearningRate);
-      posInt('stage3.weightSharing.finetuneSteps', w.finetuneSteps);
-      positive('stage3.weightSharing.finetuneLearningRate', w.finetuneLearningRate);
-      posInt('stage3.weightSharing.batchSize', w.batchSize);
+      schedule('stage3.weightSharing', w);
       tasks('stage3.weightSharing.tasks', w.tasks);
       fraction('stage3.weightSharing.trainFraction', w.trainFraction);
     }
@@ -503,11 +487,7 @@ export function validateSearchPlan(plan: SearchPlan): PlanError[] {
   const f = plan.final;
   if (f === undefined) fail('final', 'is required', undefined);
   else {
-    posInt('final.pretrainSteps', f.pretrainSteps);
-    positive('final.pretrainLearningRate', f.pretrainLearningRate);
-    posInt('final.finetuneSteps', f.finetuneSteps);
-    positive('final.finetuneLearningRate', f.finetuneLearningRate);
-    posInt('final.batchSize', f.batchSize);
+    schedule('final', f);
     tasks('final.tasks', f.tasks);
   }
   return errors;

@@ -6,6 +6,7 @@
 import { GLUE_TASKS } from '../../efficientbert/data/glue';
 import type { FieldError } from '../../efficientbert/search/driver';
 import {
+  type KdSchedule,
   type MethodSettings,
   methodOf,
   PLAN_PRESETS,
@@ -23,14 +24,6 @@ export interface PbMethod {
   weight_sharing?: Pb<PbSharing> | null;
   scoring?: Pb<PbScoring> | null;
   final?: Pb<PbFinal> | null;
-}
-
-interface StepsOf {
-  pretrainSteps: number;
-  pretrainLearningRate: number;
-  finetuneSteps: number;
-  finetuneLearningRate: number;
-  batchSize: number;
 }
 
 interface PbSteps {
@@ -69,7 +62,7 @@ function or<T>(value: T | undefined | null, fallback: T): T {
   return value;
 }
 
-function steps(pb: Pb<PbSteps> | null | undefined, d: StepsOf): StepsOf {
+function steps(pb: Pb<PbSteps> | null | undefined, d: KdSchedule): KdSchedule {
   return {
     pretrainSteps: or(pb?.pretrain_steps, d.pretrainSteps),
     pretrainLearningRate: or(pb?.pretrain_learning_rate, d.pretrainLearningRate),
@@ -179,7 +172,7 @@ export function validateMethod(preset: PlanPreset, method: MethodSettings): Fiel
 }
 
 export function methodToPb(m: MethodSettings) {
-  const stepsPb = (s: StepsOf) => ({
+  const stepsPb = (s: KdSchedule) => ({
     pretrain_steps: s.pretrainSteps,
     pretrain_learning_rate: s.pretrainLearningRate,
     finetune_steps: s.finetuneSteps,
