@@ -7,14 +7,8 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { ApplicationFailure, activityInfo, CancelledFailure, Context, heartbeat } from '@temporalio/activity';
 import type { ArtifactStore } from '../../efficientbert/artifacts';
-import type {
-  CandidateResult,
-  CandidateSpec,
-  PresetName,
-  SearchOutcome,
-} from '../../efficientbert/search/driver';
+import type { CandidateResult, CandidateSpec, SearchOutcome } from '../../efficientbert/search/driver';
 import { layersOf } from '../../efficientbert/search/driver';
-import type { MethodSettings } from '../../efficientbert/search/stages';
 import { checkArchitecture } from './arch-check';
 import {
   isTrainerMessage,
@@ -29,18 +23,8 @@ import {
 export const INVALID_ARCHITECTURE = 'InvalidArchitecture';
 export const TRAINER_CRASHED = 'TrainerCrashed';
 
-export interface TrainCandidateInput {
-  readonly candidate: CandidateSpec;
-  readonly preset: PresetName;
-  readonly tasks: readonly string[];
-  readonly dataDir?: string;
-  readonly teacherRef?: string;
-  readonly supernetRef?: string;
-  readonly steps: number;
-  readonly checkpointEvery: number;
-  readonly fakeStepMillis?: number;
-  readonly method?: MethodSettings;
-}
+/** What the workflow sends: the trainer's job less what the worker adds (store, resume point). */
+export type TrainCandidateInput = Omit<TrainerJob, 'protocol' | 'artifactsRoot' | 'resume'>;
 
 /** One line of the training log `trainings/<searchId>` in the artifact store. */
 export interface TrainingLogRecord {
@@ -142,18 +126,9 @@ export function createActivities(deps: ActivityDeps) {
     }
     const resume = await resumePoint(c);
     const job: TrainerJob = {
+      ...input,
       protocol: TRAINER_PROTOCOL,
-      candidate: c,
-      preset: input.preset,
-      tasks: input.tasks,
-      steps: input.steps,
-      checkpointEvery: input.checkpointEvery,
       artifactsRoot: store.root,
-      ...(input.dataDir === undefined ? {} : { dataDir: input.dataDir }),
-      ...(input.teacherRef === undefined ? {} : { teacherRef: input.teacherRef }),
-      ...(input.supernetRef === undefined ? {} : { supernetRef: input.supernetRef }),
-      ...(input.fakeStepMillis === undefined ? {} : { fakeStepMillis: input.fakeStepMillis }),
-      ...(input.method === undefined ? {} : { method: input.method }),
       ...(resume === undefined ? {} : { resume }),
     };
     await log(c.searchId, { candidateId: c.id, event: 'start', step: resume?.step ?? 0 });
