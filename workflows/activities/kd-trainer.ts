@@ -130,11 +130,32 @@ class Session {
     return loadTeacher(dir);
   }
 
-  /** A supernet with the weights of `ref` (a safetensors file artifact), or fresh ones. */
-  async supernet(config: StudentConfig, ref?: string): Promise<StudentModel> {
-    const model = StudentModel.supernet(config, headsFor(this.method), this.rng.fork());
-    if (ref) model.params.assignArrays(await this.readWeights(ref));
+  /** A freshly initialized supernet distilling from a teacher `teacherHidden` wide. */
+  freshSupernet(teacherHidden: number): StudentModel {
+    return StudentModel.supernet(this.config(teacherHidden), headsFor(this.method), this.rng.fork());
+  }
+
+  /**
+   * The supernet stored at `ref` (a safetensors file artifact). Its fit_dense kernel gives the
+   * teacher's width, so scoring needs no teacher at all.
+   */
+  async storedSupernet(ref: string | undefined): Promise<StudentModel> {
+    if (!ref) throw new TrainerError('runtime', `${this.c.id} needs a supernet and the search has none`);
+    const arrays = await this.readWeights(ref);
+    const teacherHidden = arrays.get('fit_dense.kernel')?.shape[1];
+    if (teacherHidden === undefined)
+      throw new TrainerError('runtime', `${ref} is not a supernet: no fit_dense`);
+    const model = this.freshSupernet(teacherHidden);
+    model.params.assignArrays(arrays);
     return model;
+  }
+
+  /** A candidate's own copy of its weights, sliced out of the supernet stored at `ref`. */
+  async storedCandidate(ref: string | undefined, arch: Architecture): Promise<StudentModel> {
+    const supernet = await this.storedSupernet(ref);
+    const candidate = StudentModel.fromSupernet(supernet, arch);
+    supernet.dispose();
+    return candidate;
   }
 
   async readWeights(ref: string) {
@@ -222,7 +243,7 @@ async function warmup(s: Session): Promise<TrainerResult> {
     teacher.params.assignArrays(stored.params.toArrays());
     stored.dispose();
   }
-  const supernet = await s.supernet(s.config(teacher.config.hidden));
+  const supernet = s.freshSupernet(teacher.config.hidden);
   const storeTeacher = async () => {
     const dir = path.join(s.work, 'teacher-out');
     saveTeacher(teacher, dir, s.tokenizerDir);
@@ -256,9 +277,7 @@ async function proxy(s: Session): Promise<TrainerResult> {
   const { job, method } = s;
   const arch = s.arch(s.c.arch);
   const teacher = await s.teacher(job.teacherRef);
-  const supernet = await s.supernet(s.config(teacher.config.hidden), requireRef(job.supernetRef, s));
-  const candidate = StudentModel.fromSupernet(supernet, arch);
-  supernet.dispose();
+  const candidate = await s.storedCandidate(job.supernetRef, arch);
   const ds = proxyData(method, s.data);
   const { steps, loss } = await s.run(proxyPhases(candidate, arch, teacher, method, ds, s.rng.fork()));
   const score = proxyReward(candidate, arch, method, ds);
@@ -269,9 +288,8 @@ async function sharing(s: Session): Promise<TrainerResult> {
   const { job, method } = s;
   const base = s.arch(s.c.arch);
   const teacher = await s.teacher(job.teacherRef);
-  const config = s.config(teacher.config.hidden);
-  const supernet = await s.supernet(config, requireRef(job.supernetRef, s));
-  const draw = subnetworkSampler(config, base, PLAN_PRESETS[job.preset].stage3.paramBudget);
+  const supernet = await s.storedSupernet(job.supernetRef);
+  const draw = subnetworkSampler(supernet.config, base, PLAN_PRESETS[job.preset].stage3.paramBudget);
   const { steps, loss } = await s.run(sharingPhases(supernet, teacher, draw, method, s.data, s.rng.fork()));
   const score = sharedScore(supernet, base, method, s.data);
   return {
@@ -285,10 +303,7 @@ async function sharing(s: Session): Promise<TrainerResult> {
 async function scoreShared(s: Session): Promise<TrainerResult> {
   const { job, method } = s;
   const arch = s.arch(s.c.arch);
-  const teacherHidden = job.teacherRef
-    ? (await s.teacher(job.teacherRef)).config.hidden
-    : PRESETS[job.preset].teacherHidden;
-  const supernet = await s.supernet(s.config(teacherHidden), requireRef(job.supernetRef, s));
+  const supernet = await s.storedSupernet(job.supernetRef);
   s.emit({ type: 'progress', step: 0, totalSteps: 1 });
   const score = sharedScore(supernet, arch, method, s.data);
   return { reward: score.score, steps: 1, metrics: score.metrics };
@@ -298,9 +313,7 @@ async function final(s: Session): Promise<TrainerResult> {
   const { job, method } = s;
   const arch = s.arch(s.c.arch);
   const teacher = await s.teacher(job.teacherRef);
-  const supernet = await s.supernet(s.config(teacher.config.hidden), requireRef(job.supernetRef, s));
-  const model = StudentModel.fromSupernet(supernet, arch);
-  supernet.dispose();
+  const model = await s.storedCandidate(job.supernetRef, arch);
   const { steps, loss } = await s.run(finalPhases(model, arch, teacher, method, s.data, s.rng.fork()));
   const { reward, metrics } = finalScores(model, arch, method, s.data);
   const repo = path.join(s.work, 'models');
@@ -333,11 +346,6 @@ async function final(s: Session): Promise<TrainerResult> {
     modelRef: await s.store.putDir(repo),
     metrics: { ...metrics, loss },
   };
-}
-
-function requireRef(ref: string | undefined, s: Session): string {
-  if (!ref) throw new TrainerError('runtime', `${s.c.id} needs a supernet and the search has none`);
-  return ref;
 }
 
 const BY_STAGE = {
