@@ -6,24 +6,11 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { StackSettings } from '../dev/stack';
 import { EXIT, UsageError } from './command';
 
-export interface CliConfig {
-  /** Pid files, logs, SQLite, artifacts and models of the local stack. */
-  readonly stateDir: string;
-  readonly temporalAddress: string;
-  readonly temporalUiPort: number;
-  readonly searchAddress: string;
-  readonly inferenceAddress: string;
-  readonly inferenceMetricsPort: number;
-  /** The model repository the inference server serves (and the search registers winners in). */
-  readonly modelsDir: string;
-  readonly artifactsDir: string;
-  /** EFFICIENTBERT_TRAINER of the worker `dev up` starts: `kd` (real) or `fake`. */
-  readonly trainer: string;
-  /** GLUE data folder searches read, as the workers see it ('' = the search's own default). */
-  readonly dataDir: string;
-}
+/** Every CLI setting is a setting of the local stack (services/dev). */
+export type CliConfig = StackSettings;
 
 type Kind = 'string' | 'port' | 'path';
 

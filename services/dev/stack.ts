@@ -25,16 +25,19 @@ import { devServerStatus, isHealthy, startDevServer, stopDevServer } from './tem
 const ROOT = path.join(__dirname, '..', '..');
 
 export interface StackSettings {
+  /** Pid files, logs, SQLite, artifacts and models of the local stack. */
   readonly stateDir: string;
   readonly temporalAddress: string;
   readonly temporalUiPort: number;
   readonly searchAddress: string;
   readonly inferenceAddress: string;
   readonly inferenceMetricsPort: number;
+  /** The model repository the inference server serves (and the search registers winners in). */
   readonly modelsDir: string;
   readonly artifactsDir: string;
+  /** EFFICIENTBERT_TRAINER of the worker: `kd` (real) or `fake`. */
   readonly trainer: string;
-  /** GLUE data folder the worker uses for specs without one ('' = the worker's default). */
+  /** GLUE data folder searches read, as the workers see it ('' = the worker's default). */
   readonly dataDir: string;
 }
 
