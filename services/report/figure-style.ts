@@ -16,6 +16,17 @@ export function stageColors(stages: readonly string[]): string[] {
   return stages.map((_, i) => STAGE_PALETTE[i % STAGE_PALETTE.length]!);
 }
 
+/** The color channel of the figures that color by stage, with the legend on top. */
+export function stageColor(stages: readonly string[]) {
+  return {
+    field: 'stage',
+    type: 'nominal',
+    title: 'Stage',
+    scale: { domain: [...stages], range: stageColors(stages) },
+    legend: { orient: 'top', direction: 'horizontal' },
+  } as const;
+}
+
 export const FIGURE_CONFIG: VegaLite.Config = {
   font: FONT,
   background: 'white',

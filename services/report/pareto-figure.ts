@@ -5,7 +5,7 @@
  * because stages score with different proxies (stage 3 scores shared weights without training), so
  * a reward only compares with rewards of its own stage.
  */
-import { FIGURE_CONFIG, stageColors, WINNER_COLOR } from './figure-style';
+import { FIGURE_CONFIG, stageColor, WINNER_COLOR } from './figure-style';
 import { paretoFront } from './pareto';
 import type { CandidateReport } from './report-data';
 import type { FigureSpec } from './vega-svg';
@@ -55,13 +55,7 @@ export function paretoSpec(
     scale: { zero: false },
   } as const;
   // One object for both layers: vega-lite merges their legends only when the definitions agree.
-  const color = {
-    field: 'stage',
-    type: 'nominal',
-    title: 'Stage',
-    scale: { domain: [...stages], range: stageColors(stages) },
-    legend: { orient: 'top', direction: 'horizontal' },
-  } as const;
+  const color = stageColor(stages);
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     config: FIGURE_CONFIG,

@@ -3,7 +3,7 @@
  * against the number of candidates the stage has evaluated, one colour per stage. Stages restart
  * the count at 1, so their sampling efficiency can be compared on one axis.
  */
-import { FIGURE_CONFIG, stageColors } from './figure-style';
+import { FIGURE_CONFIG, stageColor } from './figure-style';
 import type { StageReport } from './report-data';
 import type { FigureSpec } from './vega-svg';
 
@@ -31,13 +31,7 @@ export function progressSpec(rows: readonly Row[], stages: readonly string[]): F
     title: 'Candidates evaluated in the stage',
     scale: { domainMin: 1, nice: false },
   } as const;
-  const color = {
-    field: 'stage',
-    type: 'nominal',
-    title: 'Stage',
-    scale: { domain: [...stages], range: stageColors(stages) },
-    legend: { orient: 'top', direction: 'horizontal' },
-  } as const;
+  const color = stageColor(stages);
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     config: FIGURE_CONFIG,
