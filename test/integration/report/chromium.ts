@@ -148,6 +148,7 @@ export class Chromium {
     const exited = new Promise((resolve) => this.child.once('exit', resolve));
     this.child.kill();
     await exited;
-    fs.rmSync(this.profile, { recursive: true, force: true });
+    // Chromium's helper processes can still be writing to the profile when the browser has exited.
+    fs.rmSync(this.profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   }
 }
