@@ -12,7 +12,11 @@
  *    threads, spinning off), softmax; target overhead <= 10% at p50 (also reported against the
  *    bare ORT run, tokenization then counting as overhead). OIP ModelInfer (the same token ids, no
  *    tokenization in the server) is measured too. Every path is warmed up first and then sampled
- *    in turn, one request each, so that drifting load falls on all of them alike;
+ *    in turn, one request each, so that drifting load falls on all of them alike. Two references
+ *    bound what is ours: the transport floor (bench/serve-floor-server.ts: a grpc-js server that
+ *    only runs ORT on its main thread and answers precomputed bytes, against the bare ORT run) and
+ *    a second client, grpcio (gRPC C-core, the transport of Triton's Python client; skipped with a
+ *    note when python3 cannot import grpc), on both the floor and our server;
  *  - throughput: requests/s with 1, 8 and 32 concurrent clients, dynamic batching on and off.
  *
  * Servers run as child processes (services/inference/main.ts, default settings, loopback, no
@@ -25,8 +29,8 @@
  * --quick: fewer samples and shorter load phases (a smoke run, about 2 minutes); --tiny: the test
  * fixture classifier stands in for every model (no export; seconds; checks the machinery only).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -42,7 +46,12 @@ import { teacherConfigFromHf, teacherWeightShapes } from '../efficientbert/model
 import { PRESETS } from '../efficientbert/space/presets';
 import { headWeightShapes, studentWeightShapes } from '../efficientbert/space/weights';
 import { defaultConfig } from '../services/inference/config';
-import { clientConstructor, loadPackageDefinition, SERVICE_NAMES } from '../services/inference/protos';
+import {
+  clientConstructor,
+  loadPackageDefinition,
+  loadProtoRoot,
+  SERVICE_NAMES,
+} from '../services/inference/protos';
 import { createSessionWithFallback } from '../services/inference/session-factory';
 import { softmax } from '../services/inference/text-encoding';
 import { BERT_TOKENIZER_DIR, writeTinyClassifier } from '../test/fixtures/tiny-classifier';
@@ -60,6 +69,9 @@ const { values: args } = parseArgs({
 const SEQ = 128;
 const LABELS = ['negative', 'positive'];
 const CURRENT_SERVER = join(__dirname, '..', 'services', 'inference', 'main.ts');
+const FLOOR_SERVER = join(__dirname, 'serve-floor-server.ts');
+const GRPCIO_CLIENT = join(__dirname, 'grpcio_client.py');
+const CLASSIFY_PATH = `/${SERVICE_NAMES.classify}/Classify`;
 const BERT_CONFIG = join(BERT_TOKENIZER_DIR, 'config.json');
 
 /** Sample counts and phase lengths per mode. */
@@ -224,25 +236,20 @@ const definition = loadPackageDefinition();
 const ClassifyClient = clientConstructor(definition, SERVICE_NAMES.classify);
 const OipClient = clientConstructor(definition, SERVICE_NAMES.oip);
 
-async function startServer(spec: ServerSpec, repo: string): Promise<RunningServer> {
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      spec.entry,
-      '--repository',
-      repo,
-      '--host',
-      '127.0.0.1',
-      '--port',
-      '0',
-      '--metrics-port',
-      'off',
-      ...spec.flags,
-    ],
-    { cwd: resolve(spec.entry, '..', '..', '..'), stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+/**
+ * Starts a server entry file from its checkout's root (`root`, where tsx resolves) and resolves
+ * with its port once it prints its listening line.
+ */
+async function spawnListening(
+  name: string,
+  entry: string,
+  root: string,
+  args: string[],
+): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const port = await new Promise<number>((resolvePort, reject) => {
@@ -255,8 +262,23 @@ async function startServer(spec: ServerSpec, repo: string): Promise<RunningServe
         // not the listening line
       }
     });
-    child.once('exit', (code) => reject(new Error(`server ${spec.name} exited with ${code}: ${stderr}`)));
+    child.once('exit', (code) => reject(new Error(`server ${name} exited with ${code}: ${stderr}`)));
   });
+  return { child, port };
+}
+
+async function startServer(spec: ServerSpec, repo: string): Promise<RunningServer> {
+  const { child, port } = await spawnListening(spec.name, spec.entry, resolve(spec.entry, '..', '..', '..'), [
+    '--repository',
+    repo,
+    '--host',
+    '127.0.0.1',
+    '--port',
+    '0',
+    '--metrics-port',
+    'off',
+    ...spec.flags,
+  ]);
   const address = `127.0.0.1:${port}`;
   const credentials = grpc.credentials.createInsecure();
   return {
@@ -265,6 +287,69 @@ async function startServer(spec: ServerSpec, repo: string): Promise<RunningServe
     port,
     classify: new ClassifyClient(address, credentials) as Client,
     oip: new OipClient(address, credentials) as Client,
+  };
+}
+
+/** The transport floor's server (bench/serve-floor-server.ts) and a bytes-in, bytes-out client. */
+interface FloorServer {
+  child: ChildProcess;
+  port: number;
+  call(request: Buffer): Promise<Buffer>;
+  close(): void;
+}
+
+async function startFloorServer(model: string, threads: number): Promise<FloorServer> {
+  const { child, port } = await spawnListening('floor', FLOOR_SERVER, join(__dirname, '..'), [
+    '--model',
+    model,
+    '--path',
+    CLASSIFY_PATH,
+    '--seq',
+    String(SEQ),
+    '--threads',
+    String(threads),
+  ]);
+  const client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+  const bytes = (b: Buffer) => b;
+  return {
+    child,
+    port,
+    call: (request) =>
+      new Promise((resolveCall, reject) =>
+        client.makeUnaryRequest(CLASSIFY_PATH, bytes, bytes, request, (err, response) =>
+          err ? reject(err) : resolveCall(response!),
+        ),
+      ),
+    close: () => client.close(),
+  };
+}
+
+/**
+ * A grpcio client process (bench/grpcio_client.py) sending one fixed request per `call`; resolves
+ * with the latency the client measured around the call itself. Null when python3 lacks grpcio.
+ */
+interface GrpcioClient {
+  call(): Promise<number>;
+  close(): void;
+}
+
+function grpcioAvailable(): boolean {
+  return spawnSync('python3', [GRPCIO_CLIENT, '--check']).status === 0;
+}
+
+function startGrpcioClient(target: string, method: string, requestFile: string): GrpcioClient {
+  const child = spawn('python3', [GRPCIO_CLIENT, target, method, requestFile], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const waiting: Array<(line: string) => void> = [];
+  createInterface({ input: child.stdout! }).on('line', (line) => waiting.shift()?.(line));
+  return {
+    call: () =>
+      new Promise((resolveCall) => {
+        waiting.push((line) => resolveCall(Number(line.split(' ')[0]) / 1e6));
+        child.stdin!.write('\n');
+      }),
+    close: () => child.stdin!.end(),
   };
 }
 
@@ -330,11 +415,14 @@ async function main(): Promise<void> {
   const repo = join(work, 'repo');
   const others = join(work, 'others');
   const servers: RunningServer[] = [];
+  let floor: FloorServer | null = null;
+  const grpcioClients: GrpcioClient[] = [];
   const sessions: ort.InferenceSession[] = [];
   // Interrupted: the server processes and the temporary models go too.
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       for (const s of servers) s.child.kill('SIGKILL');
+      floor?.child.kill('SIGKILL');
       if (!args.keep) rmSync(work, { recursive: true, force: true });
       process.exit(130);
     });
@@ -444,6 +532,7 @@ async function main(): Promise<void> {
 
     // --- gRPC against in-process, interleaved -----------------------------------------------------
     const latencyServers = servers.filter((s) => specs.includes(s.spec));
+    const measured = latencyServers[0]!;
     // Two in-process baselines: the bare ORT run on the request's token ids (what ModelInfer
     // serves) and the whole of a Classify done in-process (tokenize, build the tensors, run,
     // softmax), so that each gRPC path is set against the same work done without serving it.
@@ -464,6 +553,32 @@ async function main(): Promise<void> {
     // round trip to an idle worker thread carrying the request's tensors (transferred) and back.
     latency['floor:emptyRpc'] = [];
     latency['floor:workerRoundTrip'] = [];
+    // The transport floor, and the grpcio client on it and on our server (same request bytes).
+    floor = await startFloorServer(eb.file.path, threads);
+    latency['floor:grpcJsTransport'] = [];
+    const classifyMethod = loadProtoRoot().lookupService(SERVICE_NAMES.classify).methods.Classify!;
+    classifyMethod.resolve();
+    const requestType = classifyMethod.resolvedRequestType!;
+    const classifyBytes = Buffer.from(requestType.encode(requestType.fromObject(classifyRequest)).finish());
+    const requestFile = join(work, 'classify-request.bin');
+    writeFileSync(requestFile, classifyBytes);
+    const withGrpcio = grpcioAvailable();
+    const grpcio = withGrpcio
+      ? {
+          current: startGrpcioClient(`127.0.0.1:${measured.port}`, CLASSIFY_PATH, requestFile),
+          floor: startGrpcioClient(`127.0.0.1:${floor.port}`, CLASSIFY_PATH, requestFile),
+        }
+      : null;
+    if (grpcio) {
+      grpcioClients.push(grpcio.current, grpcio.floor);
+      latency['current:classify:grpcio'] = [];
+      latency['floor:grpcioTransport'] = [];
+    }
+    for (let i = 0; i < GRPC_WARMUP_RUNS; i++) {
+      await floor.call(classifyBytes);
+      await grpcio?.current.call();
+      await grpcio?.floor.call();
+    }
     const echo = new Worker(
       "require('node:worker_threads').parentPort.on('message', (m) => require('node:worker_threads').parentPort.postMessage(m.id))",
       { eval: true },
@@ -482,7 +597,6 @@ async function main(): Promise<void> {
     const cpuBefore = latencyServers.map((s) => mainThreadCpuMs(s.child.pid!));
     // One sample of every path in turn, request by request: load from other processes, which
     // drifts within seconds on this machine, then falls on every path alike.
-    const measured = latencyServers[0]!;
     for (let r = 0; r < PLAN.rounds; r++) {
       for (let k = 0; k < PLAN.grpcRuns; k++) {
         latency.inProcess!.push(await timed(() => eb.session.run(feeds)));
@@ -497,6 +611,11 @@ async function main(): Promise<void> {
         );
         latency['floor:emptyRpc']!.push(await timed(() => call(measured.oip, 'ServerLive', {})));
         latency['floor:workerRoundTrip']!.push(await timed(() => roundTrip(k)));
+        latency['floor:grpcJsTransport']!.push(await timed(() => floor!.call(classifyBytes)));
+        if (grpcio) {
+          latency['current:classify:grpcio']!.push(await grpcio.current.call());
+          latency['floor:grpcioTransport']!.push(await grpcio.floor.call());
+        }
       }
     }
     await echo.terminate();
@@ -507,8 +626,8 @@ async function main(): Promise<void> {
       latencyServers.map((s, i) => {
         const after = mainThreadCpuMs(s.child.pid!);
         const before = cpuBefore[i];
-        // The current server also answered the ModelInfer and ServerLive requests.
-        const requests = PLAN.rounds * PLAN.grpcRuns * (i === 0 ? 3 : 1);
+        // The current server also answered the ModelInfer, ServerLive and grpcio requests.
+        const requests = PLAN.rounds * PLAN.grpcRuns * (i === 0 ? (grpcio ? 4 : 3) : 1);
         return [s.spec.name, after === null || before == null ? null : round3((after - before) / requests)];
       }),
     );
@@ -536,15 +655,19 @@ async function main(): Promise<void> {
     };
     const inProcessP50 = percentile(latency.inProcess!, 0.5);
     const inProcessClassifyP50 = percentile(latency.inProcessClassify!, 0.5);
+    // Classify paths against the whole Classify done in-process; ModelInfer and the transport floor
+    // (token ids in, no tokenizing) against the bare ORT run.
     const overheads = (path: string, samples: number[]) => {
       const p = percentile(samples, 0.5);
-      if (path.endsWith(':classify')) {
+      if (path.includes(':classify')) {
         return {
           overheadP50: round3(p / inProcessClassifyP50 - 1),
           overheadVsOrtRunP50: round3(p / inProcessP50 - 1),
         };
       }
-      return path.endsWith(':modelInfer') ? { overheadP50: round3(p / inProcessP50 - 1) } : {};
+      return path.endsWith(':modelInfer') || path.endsWith('Transport')
+        ? { overheadP50: round3(p / inProcessP50 - 1) }
+        : {};
     };
     const grpcLatency = Object.fromEntries(
       Object.entries(latency).map(([path, samples]) => [
@@ -613,6 +736,12 @@ async function main(): Promise<void> {
           classify: current.overheadP50,
           classifyVsOrtRun: current.overheadVsOrtRunP50,
           modelInfer: grpcLatency['current:modelInfer']!.overheadP50,
+          classifyGrpcioClient: grpcLatency['current:classify:grpcio']?.overheadP50 ?? null,
+          transportFloor: {
+            grpcJsClient: grpcLatency['floor:grpcJsTransport']!.overheadP50,
+            grpcioClient: grpcLatency['floor:grpcioTransport']?.overheadP50 ?? null,
+          },
+          ...(withGrpcio ? {} : { grpcio: 'not measured: python3 cannot import grpc (pip install grpcio)' }),
           target: 0.1,
           met: (current.overheadP50 ?? Number.POSITIVE_INFINITY) <= 0.1,
         },
@@ -671,6 +800,11 @@ async function main(): Promise<void> {
     console.log(JSON.stringify(result, null, 2));
   } finally {
     await Promise.all(servers.map(stopServer));
+    for (const c of grpcioClients) c.close();
+    if (floor) {
+      floor.close();
+      floor.child.kill('SIGTERM');
+    }
     for (const s of sessions) await s.release().catch(() => undefined);
     if (!args.keep) rmSync(work, { recursive: true, force: true });
   }

@@ -27,12 +27,23 @@ describe('bench/serve.ts --quick --tiny', () => {
       claims.int8VsFp32.speedupP50,
       claims.grpcOverheadP50.classify,
       claims.grpcOverheadP50.modelInfer,
+      // grpcio comes with tritonclient[grpc] (requirements-dev.txt, installed by npm run setup).
+      claims.grpcOverheadP50.classifyGrpcioClient,
+      claims.grpcOverheadP50.transportFloor.grpcJsClient,
+      claims.grpcOverheadP50.transportFloor.grpcioClient,
     ]) {
       assert.equal(typeof value, 'number');
       assert.ok(Number.isFinite(value));
     }
     assert.deepEqual(Object.keys(result.models).sort(), ['bertBase', 'efficientbert', 'efficientbertInt8']);
-    for (const path of ['inProcess', 'current:classify', 'current:modelInfer']) {
+    for (const path of [
+      'inProcess',
+      'current:classify',
+      'current:modelInfer',
+      'current:classify:grpcio',
+      'floor:grpcJsTransport',
+      'floor:grpcioTransport',
+    ]) {
       assert.ok(result.grpcLatency[path].n > 0, path);
       assert.ok(result.grpcLatency[path].p50Ms > 0, path);
     }
