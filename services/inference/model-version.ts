@@ -52,6 +52,8 @@ function checkSignature(config: ModelPackageConfig, inputs: TensorInfo[], output
 export class ModelVersion {
   readonly stats = new ModelStatistics();
   private readonly batcher: DynamicBatcher<SequenceJob, Feeds>;
+  /** Session workers the version was loaded with (the pool replaces one that dies). */
+  readonly instances: number;
   private refs = 0;
   private released: Array<() => void> = [];
 
@@ -61,9 +63,10 @@ export class ModelVersion {
     readonly config: ModelPackageConfig,
     readonly tokenizer: WordPieceTokenizer,
     private readonly pool: SessionPool,
-    batching: BatchingOptions,
+    readonly batching: BatchingOptions,
     private readonly metrics: InferenceMetrics,
   ) {
+    this.instances = pool.size;
     this.batcher = new DynamicBatcher(batching, pool.size, (jobs) => this.execute(jobs));
   }
 

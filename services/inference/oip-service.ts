@@ -7,6 +7,7 @@ import { requestStream, unary } from './grpc-handlers';
 import { type InferenceContext, recordMalformed, runInference } from './inference-call';
 import type { ModelVersion } from './model-version';
 import { decodeInferInputs, type InferInputTensor, oipDatatype, rawBytes } from './oip-tensors';
+import { tritonModelConfig } from './triton-model-config';
 import type { TensorInfo } from './worker-protocol';
 
 export const SERVER_NAME = 'efficientbert-inference';
@@ -98,6 +99,9 @@ export function oipHandlers(ctx: InferenceContext): grpc.UntypedServiceImplement
         outputs: tensorMetadata(model.outputs),
       };
     }),
+    ModelConfig: unary((req: NameVersion) => ({
+      config: tritonModelConfig(requireModel(ctx, req.name, req.version)),
+    })),
     ModelInfer: unary((req: ModelInferRequest, call) => modelInfer(ctx, req, call), malformed),
     ModelStreamInfer: requestStream(
       (req: ModelInferRequest, call) =>

@@ -236,6 +236,9 @@ describe('corrupted requests', () => {
     let err = await sendBytes('/inference.GRPCInferenceService/ModelInfer', truncated);
     assert.equal(err?.code, grpc.status.INVALID_ARGUMENT);
     assert.match(err!.details, /^request is not a valid inference\.ModelInferRequest: index out of range/);
+    err = await sendBytes('/inference.GRPCInferenceService/ModelConfig', truncated);
+    assert.equal(err?.code, grpc.status.INVALID_ARGUMENT);
+    assert.match(err!.details, /^request is not a valid inference\.ModelConfigRequest: index out of range/);
     // Wire type 7 does not exist.
     err = await sendBytes('/efficientbert.v1.Inference/Classify', Buffer.from([0x0f, 0x01]));
     assert.equal(err?.code, grpc.status.INVALID_ARGUMENT);

@@ -33,6 +33,7 @@ function rawRequest(ids = IDS, mask = MASK, types = TYPES, shape = ['2', '5']) {
 
 interface ReflectionReply {
   list_services_response: { service: Array<{ name: string }> };
+  file_descriptor_response: { file_descriptor_proto: Buffer[] };
 }
 
 function reflectionClient(port: number) {
@@ -219,6 +220,67 @@ describe('inference.GRPCInferenceService and operations', () => {
     assert.deepEqual(index.models, [{ name: 'sst2', version: '3', state: 'READY', reason: '' }]);
   });
 
+  it('reports the model configuration the way Triton does, without the batch dimension', async () => {
+    const expected = {
+      name: 'sst2',
+      platform: 'onnxruntime_onnx',
+      backend: 'onnxruntime',
+      version_policy: { latest: { num_versions: 1 }, policy_choice: 'latest' },
+      max_batch_size: 32,
+      input: ['input_ids', 'attention_mask', 'token_type_ids'].map((name) => ({
+        name,
+        data_type: 'TYPE_INT64',
+        dims: ['-1'],
+      })),
+      output: ['logits', 'probabilities'].map((name) => ({ name, data_type: 'TYPE_FP32', dims: ['2'] })),
+      dynamic_batching: { max_queue_delay_microseconds: '0' },
+      scheduling_choice: 'dynamic_batching',
+      instance_group: [{ name: 'sst2_0', kind: 'KIND_CPU', count: 1 }],
+    };
+    assert.deepEqual((await c.oip.call('ModelConfig', { name: 'sst2' })).config, expected);
+    assert.deepEqual((await c.oip.call('ModelConfig', { name: 'sst2', version: '3' })).config, expected);
+    for (const request of [{ name: 'nope' }, { name: 'sst2', version: '2' }]) {
+      const err = await rejection(c.oip.call('ModelConfig', request));
+      assert.equal(err.code, grpc.status.NOT_FOUND, JSON.stringify(request));
+    }
+  });
+
+  it('reports the batching and instance settings it serves with in ModelConfig', async () => {
+    const cases = [
+      {
+        batching: { enabled: true, maxBatchSize: 8, maxQueueDelayMs: 5, maxQueueSize: 16 },
+        dynamic_batching: { max_queue_delay_microseconds: '5000' },
+      },
+      // Off: no dynamic_batching (Triton's default scheduler), a request still carries many rows.
+      {
+        batching: { enabled: false, maxBatchSize: 4, maxQueueDelayMs: 0, maxQueueSize: 16 },
+        dynamic_batching: undefined,
+      },
+    ];
+    for (const { batching, dynamic_batching } of cases) {
+      const other = await startServer(repo.dir, { metricsPort: null, instances: 2, batching });
+      const client = clients(other.port).oip;
+      try {
+        const { config } = await client.call('ModelConfig', { name: 'sst2' });
+        assert.deepEqual(
+          {
+            max_batch_size: config.max_batch_size,
+            dynamic_batching: config.dynamic_batching,
+            instance_group: config.instance_group,
+          },
+          {
+            max_batch_size: batching.maxBatchSize,
+            dynamic_batching,
+            instance_group: [{ name: 'sst2_0', kind: 'KIND_CPU', count: 2 }],
+          },
+        );
+      } finally {
+        client.close();
+        await other.shutdown();
+      }
+    }
+  });
+
   it('counts requests in ModelStatistics and Prometheus metrics', async () => {
     const stats = (await c.oip.call('ModelStatistics', { name: 'sst2' })).model_stats[0];
     assert.equal(stats.version, '3');
@@ -244,7 +306,7 @@ describe('inference.GRPCInferenceService and operations', () => {
     assert.match(text, /efficientbert_inference_batch_size_bucket\{model="sst2",le="2"\} \d+/);
   });
 
-  it('answers health checks and lists its services through reflection', async () => {
+  it('answers health checks and lists and describes its services through reflection', async () => {
     assert.deepEqual(await c.health.call('Check', { service: '' }), { status: 'SERVING' });
     assert.deepEqual(await c.health.call('Check', { service: 'efficientbert.v1.Inference' }), {
       status: 'SERVING',
@@ -252,13 +314,19 @@ describe('inference.GRPCInferenceService and operations', () => {
     assert.equal((await rejection(c.health.call('Check', { service: 'nope' }))).code, grpc.status.NOT_FOUND);
 
     const reflection = reflectionClient(server.port);
-    const call = reflection.ServerReflectionInfo();
-    const reply = await new Promise<ReflectionReply>((resolve, reject) => {
-      call.on('data', resolve);
-      call.on('error', reject);
-      call.write({ list_services: '' });
-    });
-    call.end();
+    const ask = (request: object) =>
+      new Promise<ReflectionReply>((resolve, reject) => {
+        const call = reflection.ServerReflectionInfo();
+        call.on('data', (reply: ReflectionReply) => {
+          resolve(reply);
+          call.end();
+        });
+        call.on('error', reject);
+        call.write(request);
+      });
+    const reply = await ask({ list_services: '' });
+    // Triton's model configuration messages (model_config.proto) are described too, e.g. for grpcurl.
+    const config = await ask({ file_containing_symbol: 'inference.ModelConfigResponse' });
     reflection.close();
     const names = reply.list_services_response.service.map((s: { name: string }) => s.name);
     for (const name of [
@@ -267,6 +335,10 @@ describe('inference.GRPCInferenceService and operations', () => {
       'grpc.health.v1.Health',
     ]) {
       assert.ok(names.includes(name), `${name} in ${names}`);
+    }
+    const described = Buffer.concat(config.file_descriptor_response.file_descriptor_proto);
+    for (const symbol of ['ModelConfigResponse', 'ModelInstanceGroup', 'TYPE_INT64']) {
+      assert.ok(described.includes(symbol), `${symbol} in the file descriptors`);
     }
   });
 

@@ -57,13 +57,19 @@ interface Observations {
   // Protobuf JSON (MessageToJson): int64 fields are strings, empty fields are left out.
   server_metadata: { name: string; version: string; extensions: string[] };
   model_metadata: object;
+  model_config: object;
+  model_config_any_version: object;
   repository_index: object;
   infer: TritonResult;
   infer_gzip: TritonResult;
   stream: { answers: number; ok: Record<string, TritonResult>; errors: string[] };
   // null where the call unexpectedly succeeded.
   errors: Record<
-    'metadata_unknown_model' | 'infer_unknown_model' | 'infer_fp32_input_ids',
+    | 'metadata_unknown_model'
+    | 'config_unknown_model'
+    | 'config_other_version'
+    | 'infer_unknown_model'
+    | 'infer_fp32_input_ids',
     TritonError | null
   >;
   statistics: {
@@ -180,6 +186,29 @@ describe('the Triton Python gRPC client against our server', () => {
     assert.deepEqual(seen.repository_index, { models: [{ name: MODEL, version: VERSION, state: 'READY' }] });
   });
 
+  it('reads the model configuration with Triton data types and dims without the batch dimension', () => {
+    const expected = {
+      config: {
+        name: MODEL,
+        platform: 'onnxruntime_onnx',
+        backend: 'onnxruntime',
+        version_policy: { latest: { num_versions: 1 } },
+        max_batch_size: 32,
+        input: ['input_ids', 'attention_mask', 'token_type_ids'].map((name) => ({
+          name,
+          data_type: 'TYPE_INT64',
+          dims: ['-1'],
+        })),
+        output: ['logits', 'probabilities'].map((name) => ({ name, data_type: 'TYPE_FP32', dims: ['2'] })),
+        // max_queue_delay_microseconds is 0, and protobuf JSON leaves out fields at their default.
+        dynamic_batching: {},
+        instance_group: [{ name: `${MODEL}_0`, kind: 'KIND_CPU', count: 1 }],
+      },
+    };
+    assert.deepEqual(seen.model_config, expected);
+    assert.deepEqual(seen.model_config_any_version, expected);
+  });
+
   it('infers with raw INT64 tensors: all outputs by default, logits as ONNX Runtime gives them', () => {
     const { logits, ...rest } = seen.infer;
     assert.deepEqual(rest, {
@@ -211,8 +240,17 @@ describe('the Triton Python gRPC client against our server', () => {
   });
 
   it('gets gRPC statuses the client maps to InferenceServerException', () => {
-    const { metadata_unknown_model, infer_unknown_model, infer_fp32_input_ids } = seen.errors;
+    const {
+      metadata_unknown_model,
+      config_unknown_model,
+      config_other_version,
+      infer_unknown_model,
+      infer_fp32_input_ids,
+    } = seen.errors;
     assert.equal(metadata_unknown_model?.status, 'StatusCode.NOT_FOUND');
+    assert.equal(config_unknown_model?.status, 'StatusCode.NOT_FOUND');
+    assert.match(config_unknown_model.message, /no-such-model/);
+    assert.equal(config_other_version?.status, 'StatusCode.NOT_FOUND');
     assert.equal(infer_unknown_model?.status, 'StatusCode.NOT_FOUND');
     assert.match(infer_unknown_model.message, /no-such-model/);
     assert.equal(infer_fp32_input_ids?.status, 'StatusCode.INVALID_ARGUMENT');

@@ -84,6 +84,8 @@ def main():
         "model_ready_unknown_model": client.is_model_ready(UNKNOWN_MODEL),
         "server_metadata": client.get_server_metadata(as_json=True),
         "model_metadata": client.get_model_metadata(model, version, as_json=True),
+        "model_config": client.get_model_config(model, version, as_json=True),
+        "model_config_any_version": client.get_model_config(model, as_json=True),
         "repository_index": client.get_model_repository_index(as_json=True),
         "infer": result_seen(client.infer(model, int64_inputs(tokens), version, request_id="unary")),
         # The client's compression option: the request message arrives with grpc-encoding: gzip.
@@ -93,6 +95,8 @@ def main():
         "stream": stream_infer(client, tokens, [("stream-ok", model), ("stream-unknown", UNKNOWN_MODEL)]),
         "errors": {
             "metadata_unknown_model": error_seen(lambda: client.get_model_metadata(UNKNOWN_MODEL)),
+            "config_unknown_model": error_seen(lambda: client.get_model_config(UNKNOWN_MODEL)),
+            "config_other_version": error_seen(lambda: client.get_model_config(model, str(int(version) + 1))),
             "infer_unknown_model": error_seen(lambda: client.infer(UNKNOWN_MODEL, int64_inputs(tokens))),
             "infer_fp32_input_ids": error_seen(lambda: client.infer(model, with_fp32_input_ids(tokens))),
         },
