@@ -95,13 +95,15 @@ describe('a tiny SST-2 search with the real trainer, served at the end', { timeo
 
     const name = `${searchId}-sst2`;
     let listed: Reply[] = [];
+    // Ready ones only: the repository poll lists a model as LOADING first, and Classify answers
+    // UNAVAILABLE until its sessions are up.
     for (let i = 0; i < 100 && !listed.some((m) => m.name === name); i++) {
-      listed = (await classify.call('ListModels', {})).models;
+      listed = (await classify.call('ListModels', { ready_only: true })).models;
       if (!listed.some((m) => m.name === name)) await sleep(200);
     }
     assert.ok(
       listed.some((m) => m.name === name),
-      `model ${name} not served; have ${listed.map((m) => m.name)}`,
+      `model ${name} not served (ready); have ${listed.map((m) => m.name)}`,
     );
 
     // The served ONNX model is the trained one: its dev accuracy matches the tfjs evaluation.
