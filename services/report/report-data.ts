@@ -35,6 +35,8 @@ export interface WinnerReport {
   /** Scores of the final trained model, by name: `{ "sst2.accuracy": 0.912 }`. */
   readonly metrics: Readonly<Record<string, number>>;
   readonly latencyMs: number | null;
+  /** What latencyMs measures, shown in its label: "served Classify p50 of 30 calls, batch 1, 128 tokens". */
+  readonly latencyNote?: string;
 }
 
 export interface ReportData {
@@ -189,6 +191,9 @@ function winner(value: unknown, field: string, config: StudentConfig): WinnerRep
     parameters: count(raw.parameters, `${field}.parameters`),
     metrics,
     latencyMs: latency(raw.latencyMs, `${field}.latencyMs`),
+    ...(raw.latencyNote === undefined
+      ? {}
+      : { latencyNote: string(raw.latencyNote, `${field}.latencyNote`) }),
   };
 }
 

@@ -33,7 +33,10 @@ export function summaryHtml(data: ReportData, winnerId: string | undefined): str
       `${millions(winner.parameters)} <span class="muted">(${grouped(winner.parameters)})</span>`,
     ],
     ['Winner metrics', metrics.length > 0 ? metrics.join('<br>') : '—'],
-    ['Winner latency', latency(winner.latencyMs)],
+    [
+      winner.latencyNote ? `Winner latency (${winner.latencyNote})` : 'Winner latency',
+      latency(winner.latencyMs),
+    ],
   ]);
   const stageRows = data.stages.map((s) => {
     const best = s.candidates.reduce((m, c) => Math.max(m, c.reward), Number.NEGATIVE_INFINITY);

@@ -1,7 +1,9 @@
 /**
  * An efficientbert.v1.Search server that plays back scripted progress events, so that `search
- * watch` can be tested for what it draws without running a search. Searches: `search-ok` ends
- * COMPLETED, `search-failed` ends FAILED; any other id is NOT_FOUND.
+ * watch` and `search report` can be tested without running a search. Searches: `search-ok` and
+ * `search-ok-2` end COMPLETED, `search-failed` ends FAILED; any other id is NOT_FOUND. GetSearch and
+ * GetLeaderboard answer with the search as it ended; a COMPLETED search lists its served model
+ * `<id>-sst2` (two such searches, so that a test can serve one model and not the other).
  */
 import * as grpc from '@grpc/grpc-js';
 import { clientConstructor, loadSearchProtos, SEARCH_SERVICE } from '../../services/search/protos';
@@ -61,8 +63,14 @@ function event(
   };
 }
 
+const ENDS: Readonly<Record<string, string>> = {
+  'search-ok': 'COMPLETED',
+  'search-ok-2': 'COMPLETED',
+  'search-failed': 'FAILED',
+};
+
 function script(searchId: string): Message[] | undefined {
-  const end = searchId === 'search-ok' ? 'COMPLETED' : searchId === 'search-failed' ? 'FAILED' : undefined;
+  const end = ENDS[searchId];
   if (!end) return undefined;
   return [
     event(searchId, 0, 'RUNNING', 'stage1', 1, 4),
@@ -85,8 +93,18 @@ export async function startScriptedSearchServer(): Promise<{ address: string; cl
     ) => {
       const events = script(call.request.search_id);
       if (!events) return cb(notFound(call.request.search_id) as grpc.ServiceError);
-      const { search_id, status, progress } = events[0]!;
-      cb(null, { search_id, status, progress, spec: SPEC });
+      const { search_id, status, progress } = events.at(-1)!;
+      const models = status === 'SEARCH_STATUS_COMPLETED' ? [`${search_id}-${SPEC.tasks[0]}`] : [];
+      cb(null, { search_id, status, progress, spec: SPEC, models });
+    },
+    GetLeaderboard: (
+      call: grpc.ServerUnaryCall<{ search_id: string }, unknown>,
+      cb: grpc.sendUnaryData<unknown>,
+    ) => {
+      const events = script(call.request.search_id);
+      if (!events) return cb(notFound(call.request.search_id) as grpc.ServiceError);
+      const { search_id, progress } = events.at(-1)!;
+      cb(null, { search_id, entries: (progress as Message).leaderboard });
     },
     WatchSearch: (call: grpc.ServerWritableStream<{ search_id: string }, unknown>) => {
       const events = script(call.request.search_id);

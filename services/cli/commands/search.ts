@@ -1,11 +1,12 @@
 import * as path from 'node:path';
 import { renderSearchReport } from '../../report/render';
 import { ReportDataError, validateReportData } from '../../report/report-data';
-import { type ParsedArgs, parseCommandArgs, printJson } from '../args';
+import { intFlag, type ParsedArgs, parseCommandArgs, printJson } from '../args';
 import { type Command, EXIT, UsageError } from '../command';
 import { CONFIG_HELP } from '../config';
-import { type Message, type RpcClient, searchRpc } from '../rpc';
+import { inferenceRpc, type Message, type RpcClient, searchRpc } from '../rpc';
 import { reportDataFromSearch } from '../search/report-from-search';
+import { latencyNote, measureServedLatency, type ServedLatency, winnerModel } from '../search/served-latency';
 import { SPEC_HELP, SPEC_OPTIONS, startRequestFromFlags } from '../search/spec-flags';
 import { exitCodeOfFinalStatus, watchSearch } from '../search/watch';
 import { statusName } from '../search/watch-view';
@@ -18,7 +19,12 @@ const USAGE = `usage: efficientbert search <action> [args] [--json] [configurati
   list [--status S]            searches, newest first (S: running, paused, completed, cancelled, failed)
   pause ID | resume ID         stop starting candidates / start again
   cancel ID [--reason TEXT]    end the search CANCELLED with what it has
-  report ID [--out DIR]        render the HTML report (default DIR: STATE/reports/ID)
+  report ID [--out DIR] [--latency-runs N]
+                               render the HTML report (default DIR: STATE/reports/ID) with the
+                               served winner's latency: p50 of N sequential Classify calls, batch 1,
+                               one text filling the model's max sequence length (default N 30; 0: do
+                               not measure; inference service unreachable: a note, no latency);
+                               --json adds winnerLatencyMs (null when not measured)
 
 spec flags (start):
 ${SPEC_HELP}
@@ -35,7 +41,10 @@ const OPTIONS = {
   status: { type: 'string' },
   reason: { type: 'string' },
   out: { type: 'string' },
+  'latency-runs': { type: 'string' },
 } as const;
+
+const DEFAULT_LATENCY_RUNS = 30;
 
 function oneId(args: ParsedArgs, action: string): string {
   const id = args.positionals[1];
@@ -108,15 +117,45 @@ async function control(
   return EXIT.ok;
 }
 
+/**
+ * The served winner's latency, or null when there is none to measure or the measurement failed:
+ * a report is worth having without it, so a failure is only a note on stderr.
+ */
+async function servedWinnerLatency(
+  args: ParsedArgs,
+  info: Message,
+  runs: number,
+): Promise<ServedLatency | null> {
+  const model = winnerModel(info);
+  if (runs === 0 || !model) return null;
+  const inference = inferenceRpc(args.config());
+  try {
+    return await measureServedLatency(inference, model, runs);
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    // Unreachable: callError already says what to run. Anything else is about the model.
+    const next =
+      err instanceof UsageError && err.exitCode === EXIT.unavailable
+        ? ''
+        : ` (\`efficientbert models list\` shows what ${inference.target.address} serves)`;
+    console.error(`note: the winner's latency is not measured: ${why}${next}`);
+    return null;
+  } finally {
+    inference.close();
+  }
+}
+
 async function report(rpc: RpcClient, args: ParsedArgs): Promise<number> {
   const id = oneId(args, 'report');
+  const latencyRuns = intFlag(args.values, 'latency-runs') ?? DEFAULT_LATENCY_RUNS;
   const [info, leaderboard] = await Promise.all([
     rpc.unary('GetSearch', { search_id: id }),
     rpc.unary('GetLeaderboard', { search_id: id }),
   ]);
+  const latency = await servedWinnerLatency(args, info, latencyRuns);
   let data: ReturnType<typeof validateReportData>;
   try {
-    data = validateReportData(reportDataFromSearch(info, leaderboard));
+    data = validateReportData(reportDataFromSearch(info, leaderboard, latency));
   } catch (err) {
     if (err instanceof ReportDataError)
       throw new UsageError(`cannot build the report of ${id}: ${err.message}`, EXIT.failure);
@@ -126,10 +165,18 @@ async function report(rpc: RpcClient, args: ParsedArgs): Promise<number> {
     (args.values.out as string | undefined) ?? path.join(args.config().stateDir, 'reports', id),
   );
   const rendered = await renderSearchReport(data, out);
-  if (args.json) printJson({ ...rendered, searchId: id, status: statusName(info.status) });
+  if (args.json)
+    printJson({
+      ...rendered,
+      searchId: id,
+      status: statusName(info.status),
+      winnerLatencyMs: latency?.p50Ms ?? null,
+    });
   else {
     if (statusName(info.status) !== 'COMPLETED')
       console.error(`note: ${id} is ${statusName(info.status)}; the report shows it as of now`);
+    if (latency)
+      console.log(`winner ${latency.model}: ${latency.p50Ms.toFixed(2)} ms (${latencyNote(latency)})`);
     console.log(
       `wrote ${rendered.htmlPath} (${rendered.svgPaths.length} figures; candidates: the leaderboard)`,
     );

@@ -1,9 +1,10 @@
 /**
  * ReportData from what the Search API returns (GetSearch + GetLeaderboard). The API gives the
  * leaderboard (the search's top_k), not every candidate, so the report's stages hold the
- * leaderboard's candidates of each stage; latency is not measured by a search, so it is null
- * (the type allows it and the report then leaves the latency figures out). Parameter counts are
- * exact: computed from each architecture and the preset.
+ * leaderboard's candidates of each stage. A search measures no latency, so the candidates' is null
+ * (the type allows it and the report then leaves the latency figures out); the winner's is the
+ * served model's, when the CLI could measure it (served-latency.ts). Parameter counts are exact:
+ * computed from each architecture and the preset.
  */
 
 import { countParameters } from '../../../efficientbert/space/params';
@@ -12,10 +13,15 @@ import { presetByName } from '../../../efficientbert/space/presets';
 import type { CandidateReport, ReportData, StageReport } from '../../report/report-data';
 import { EXIT, UsageError } from '../command';
 import type { Message } from '../rpc';
+import { latencyNote, type ServedLatency } from './served-latency';
 
 const SEARCH_STAGES = ['stage1', 'stage2', 'stage3'];
 
-export function reportDataFromSearch(info: Message, leaderboard: Message): ReportData {
+export function reportDataFromSearch(
+  info: Message,
+  leaderboard: Message,
+  servedLatency: ServedLatency | null,
+): ReportData {
   const spec: Message | null = info.spec;
   const progress: Message | null = info.progress;
   if (!spec || !progress)
@@ -64,7 +70,8 @@ export function reportDataFromSearch(info: Message, leaderboard: Message): Repor
       parameters: parameters(trained.arch),
       // The search reward (held-out score) of the winner's final training, as the API reports it.
       metrics: { [`${task}.reward`]: trained.reward },
-      latencyMs: null,
+      latencyMs: servedLatency?.p50Ms ?? null,
+      ...(servedLatency ? { latencyNote: latencyNote(servedLatency) } : {}),
     },
   };
 }

@@ -66,6 +66,15 @@ describe('validateReportData', () => {
     rejects(d1, 'stages[0].candidates[1].latencyMs', /latency ≥ 0/);
   });
 
+  it("takes an optional note on what the winner's latency measures, a non-empty string", () => {
+    const d1 = fixture();
+    assert.equal(validateReportData(d1).winner.latencyNote, undefined);
+    d1.winner.latencyNote = 'served Classify p50 of 30 calls, batch 1, 128 tokens';
+    assert.equal(validateReportData(d1).winner.latencyNote, d1.winner.latencyNote);
+    d1.winner.latencyNote = '';
+    rejects(d1, 'winner.latencyNote', /non-empty string/);
+  });
+
   it('checks consistency: stage names, unique ids, time order', () => {
     const d1 = fixture();
     d1.stages[1].candidates[0].stage = 'stage1';
