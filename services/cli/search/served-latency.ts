@@ -8,6 +8,7 @@
  * configured for.
  */
 import { performance } from 'node:perf_hooks';
+import { median } from '../../../efficientbert/search/lanas/tree';
 import { EXIT, UsageError } from '../command';
 import type { Message, RpcClient } from '../rpc';
 
@@ -44,12 +45,6 @@ export function winnerModel(info: Message): string | undefined {
 function textOfAtLeast(tokens: number): string {
   const words = PARAGRAPH.split(' ').length;
   return Array.from({ length: Math.ceil(tokens / words) + 1 }, () => PARAGRAPH).join(' ');
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 /**
