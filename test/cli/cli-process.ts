@@ -5,6 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
+import { freePort } from '../helpers/temporal-server';
 
 export const CLI = path.join(__dirname, '..', '..', 'bin', 'efficientbert');
 
@@ -22,6 +23,21 @@ export function cliEnv(env: Record<string, string> = {}): NodeJS.ProcessEnv {
     ),
   );
   return { ...clean, ...env };
+}
+
+/**
+ * The environment of a whole local stack (`dev up`) of its own: state under `stateDir` and every
+ * address on a free loopback port, so that it never meets a developer's stack or another test's.
+ */
+export async function isolatedStackEnv(stateDir: string): Promise<Record<string, string>> {
+  return {
+    EFFICIENTBERT_STATE_DIR: stateDir,
+    TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}`,
+    EFFICIENTBERT_TEMPORAL_UI_PORT: String(await freePort()),
+    EFFICIENTBERT_SEARCH_ADDRESS: `127.0.0.1:${await freePort()}`,
+    EFFICIENTBERT_INFERENCE_ADDRESS: `127.0.0.1:${await freePort()}`,
+    EFFICIENTBERT_INFERENCE_METRICS_PORT: String(await freePort()),
+  };
 }
 
 function collect(

@@ -3,8 +3,7 @@ import * as fs from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { freePort } from '../helpers/temporal-server';
-import { runCli } from './cli-process';
+import { isolatedStackEnv, runCli } from './cli-process';
 
 interface Component {
   name: string;
@@ -32,15 +31,7 @@ describe('efficientbert dev up/status/down', { timeout: 600_000 }, () => {
 
   before(async () => {
     stateDir = await fs.mkdtemp(path.join(tmpdir(), 'eb-cli-dev-'));
-    env = {
-      EFFICIENTBERT_STATE_DIR: stateDir,
-      TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}`,
-      EFFICIENTBERT_TEMPORAL_UI_PORT: String(await freePort()),
-      EFFICIENTBERT_SEARCH_ADDRESS: `127.0.0.1:${await freePort()}`,
-      EFFICIENTBERT_INFERENCE_ADDRESS: `127.0.0.1:${await freePort()}`,
-      EFFICIENTBERT_INFERENCE_METRICS_PORT: String(await freePort()),
-      EFFICIENTBERT_TRAINER: 'fake',
-    };
+    env = { ...(await isolatedStackEnv(stateDir)), EFFICIENTBERT_TRAINER: 'fake' };
   });
 
   after(async () => {
