@@ -7,7 +7,7 @@
  * Rewards look like accuracies (≈0.6 ± 0.05); evaluations add Gaussian noise.
  */
 
-import { Prng } from '../efficientbert/search/prng';
+import { Prng } from '../efficientbert/core/prng';
 import type { Architecture, Expr } from '../efficientbert/space/ast';
 import { BINARY_OPS, UNARY_OPS } from '../efficientbert/space/ast';
 

@@ -21,15 +21,15 @@
  *     [--local-share 0.5] [--local-parents 5] [--local-layers 2]
  */
 import { parseArgs } from 'node:util';
+import { Prng } from '../efficientbert/core/prng';
+import { allLinear11 } from '../efficientbert/search/plan/presets';
 import {
   architectureNeighbour,
   type Candidate,
   type LanasOptions,
   type LanasSample,
   LanasSampler,
-} from '../efficientbert/search/lanas';
-import { Prng } from '../efficientbert/search/prng';
-import { allLinear11 } from '../efficientbert/search/stages';
+} from '../efficientbert/search/samplers/lanas';
 import type { Architecture } from '../efficientbert/space/ast';
 import { architectureFeatures } from '../efficientbert/space/features';
 import { parseArchitecture } from '../efficientbert/space/parse';

@@ -16,13 +16,13 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
+import { Prng } from '../efficientbert/core/prng';
 import type { ExportOptions } from '../efficientbert/export/options';
 import { randomInitWeights } from '../efficientbert/export/random-init';
 import { buildStudentOnnx } from '../efficientbert/export/student-graph';
 import { buildTeacherOnnx } from '../efficientbert/export/teacher-graph';
 import { publishedArchitecture } from '../efficientbert/model/published-arch';
 import { teacherConfigFromHf, teacherWeightShapes } from '../efficientbert/model/teacher-config';
-import { Prng } from '../efficientbert/search/prng';
 import { PRESETS } from '../efficientbert/space/presets';
 import { headWeightShapes, studentWeightShapes } from '../efficientbert/space/weights';
 

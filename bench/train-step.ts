@@ -7,6 +7,7 @@
  */
 import * as os from 'node:os';
 import { parseArgs } from 'node:util';
+import { Prng } from '../efficientbert/core/prng';
 import { kdStepLoss, type LabeledBatch } from '../efficientbert/distill/kd-step';
 import { train } from '../efficientbert/distill/trainer';
 import { selectBackend } from '../efficientbert/model/backend';
@@ -18,7 +19,6 @@ import { StudentModel } from '../efficientbert/model/student-model';
 import { Teacher } from '../efficientbert/model/teacher';
 import type { TeacherConfig } from '../efficientbert/model/teacher-config';
 import * as tf from '../efficientbert/model/tf';
-import { Prng } from '../efficientbert/search/prng';
 import { PRESETS } from '../efficientbert/space/presets';
 import { studentForwardFlopsPerToken, teacherForwardFlopsPerToken } from './train-step-flops';
 

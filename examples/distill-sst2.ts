@@ -12,6 +12,7 @@
  */
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
+import { Prng } from '../efficientbert/core/prng';
 import type { EncodedDataset } from '../efficientbert/data/batching';
 import {
   type Batch,
@@ -33,7 +34,6 @@ import { publishedArchitecture } from '../efficientbert/model/published-arch';
 import { StudentModel } from '../efficientbert/model/student-model';
 import { loadTeacher, saveTeacher, Teacher } from '../efficientbert/model/teacher';
 import type { TeacherConfig } from '../efficientbert/model/teacher-config';
-import { Prng } from '../efficientbert/search/prng';
 import { PRESETS } from '../efficientbert/space/presets';
 
 const SHARED = path.resolve(__dirname, '../../shared/data');

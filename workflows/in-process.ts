@@ -14,9 +14,9 @@ import {
   type SearchOutcome,
   type SearchSpec,
 } from '../efficientbert/search/driver';
+import { samplerFor } from '../efficientbert/search/samplers/select';
 import { createActivities, type TrainerName } from './activities';
 import { failedResult, trainInput } from './definitions';
-import { samplerFor } from './sampler';
 
 export interface InProcessOptions {
   readonly store: ArtifactStore;

@@ -20,6 +20,7 @@ import {
   type StageOutcome,
   type StageState,
 } from '../efficientbert/search/driver';
+import { samplerFor } from '../efficientbert/search/samplers/select';
 import type { Activities } from './activities';
 import {
   type Control,
@@ -37,7 +38,6 @@ import {
   type TrainingOptions,
   trainInput,
 } from './definitions';
-import { samplerFor } from './sampler';
 
 export function trainingActivities(training: TrainingOptions) {
   return proxyActivities<Activities>({

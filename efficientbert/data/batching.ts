@@ -4,7 +4,7 @@
  * is a pure function of a Prng state, so an iterator's position is a small JSON value that a
  * checkpoint stores and resumes from exactly.
  */
-import { Prng, type PrngState } from '../search/prng';
+import { Prng, type PrngState } from '../core/prng';
 import type { Example, TaskKind } from './glue';
 import type { WordPieceTokenizer } from './tokenizer';
 

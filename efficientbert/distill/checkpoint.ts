@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { PrngState } from '../core/prng';
 import { readSafetensors, writeSafetensors } from '../model/safetensors';
-import type { PrngState } from '../search/prng';
 
 type Arrays = Map<string, { shape: number[]; data: Float32Array }>;
 

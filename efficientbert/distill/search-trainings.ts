@@ -12,6 +12,7 @@
  * Data splits never overlap what a reward is measured on (validated by the plan's fractions).
  */
 import * as path from 'node:path';
+import type { Prng } from '../core/prng';
 import {
   type Batch,
   BatchIterator,
@@ -32,8 +33,7 @@ import { noDropout } from '../model/layers';
 import type { StudentModel } from '../model/student-model';
 import type { Teacher } from '../model/teacher';
 import type { TeacherConfig } from '../model/teacher-config';
-import type { Prng } from '../search/prng';
-import type { MethodSettings } from '../search/stages';
+import type { MethodSettings } from '../search/plan/presets';
 import type { Architecture } from '../space/ast';
 import { parseArchitecture } from '../space/parse';
 import type { StudentConfig } from '../space/presets';

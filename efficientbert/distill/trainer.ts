@@ -1,7 +1,7 @@
+import { Prng } from '../core/prng';
 import { type Dropout, seededDropout } from '../model/layers';
 import type { ParamStore } from '../model/params';
 import * as tf from '../model/tf';
-import { Prng } from '../search/prng';
 import { ADAMW_DEFAULTS, AdamW, type AdamWOptions, clipByGlobalNorm } from './adamw';
 import { checkpointExists, loadCheckpoint, saveCheckpoint } from './checkpoint';
 import { linearWarmupDecay } from './schedule';

@@ -1,4 +1,4 @@
-import { Prng } from '../search/prng';
+import { Prng } from '../core/prng';
 import type { Shape } from '../space/weights';
 
 /**

@@ -1,4 +1,4 @@
-import type { Prng } from '../search/prng';
+import type { Prng } from '../core/prng';
 import type { Shape } from '../space/weights';
 import * as tf from './tf';
 

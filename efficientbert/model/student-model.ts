@@ -1,4 +1,4 @@
-import type { Prng } from '../search/prng';
+import type { Prng } from '../core/prng';
 import type { Architecture } from '../space/ast';
 import type { StudentConfig } from '../space/presets';
 import { studentWeightShapes } from '../space/weights';

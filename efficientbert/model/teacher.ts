@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Prng } from '../search/prng';
+import type { Prng } from '../core/prng';
 import { type AttentionWeights, attentionMaskBias, multiHeadAttention } from './attention';
 import type { EncoderOutput } from './encoder-output';
 import { clsStates } from './heads';

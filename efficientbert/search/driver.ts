@@ -9,8 +9,8 @@
  * earlier batches, and each batch's results are applied in candidate order. Parallelism only bounds
  * how many candidates of a batch are evaluated at once, so it never changes the answer.
  */
-import { Prng, type PrngState } from './prng';
-import type { MethodSettings } from './stages';
+import { Prng, type PrngState } from '../core/prng';
+import type { MethodSettings } from './plan/presets';
 
 export type StageName = 'stage1' | 'stage2' | 'stage3';
 export const STAGES: readonly StageName[] = ['stage1', 'stage2', 'stage3'];

@@ -1,4 +1,4 @@
-import { Prng } from '../search/prng';
+import { Prng } from '../core/prng';
 import type { Architecture, LayerArch } from './ast';
 import { interpret } from './interpret';
 import { linearName } from './linear-names';

@@ -1,4 +1,4 @@
-import type { Prng } from '../search/prng';
+import type { Prng } from '../core/prng';
 import { BINARY_OPS, type BinaryOp, type Expr, type LayerArch, UNARY_OPS, type UnaryOp } from './ast';
 import { replaceAt, treeSize } from './tree';
 import { validateLayer } from './validate';

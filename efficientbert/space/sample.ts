@@ -1,4 +1,4 @@
-import type { Prng } from '../search/prng';
+import type { Prng } from '../core/prng';
 import type { Architecture, LayerArch } from './ast';
 import { ALL_SIZES } from './linear-names';
 import { type MutationOptions, mutateLayer, STAGE1_MUTATION_TRIES, STAGE2_MUTATION_TRIES } from './mutate';

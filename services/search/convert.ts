@@ -1,6 +1,6 @@
 /** Proto messages (as @grpc/proto-loader gives them: snake_case, enums as names) ↔ internal types. */
 import type { CandidateResult, FieldError, SearchSpec } from '../../efficientbert/search/driver';
-import { PLAN_PRESETS, type PlanPreset } from '../../efficientbert/search/stages';
+import { PLAN_PRESETS, type PlanPreset } from '../../efficientbert/search/plan/presets';
 import type { SearchProgress, SearchStatus } from '../../workflows/definitions';
 import { methodFromPb, methodToPb, type PbMethod } from './method';
 

@@ -12,7 +12,7 @@ import {
   PLAN_PRESETS,
   type PlanPreset,
   validateSearchPlan,
-} from '../../efficientbert/search/stages';
+} from '../../efficientbert/search/plan/presets';
 
 type Pb<T> = {
   [K in keyof T]?: T[K] extends readonly string[] ? string[] : T[K] extends object ? Pb<T[K]> | null : T[K];

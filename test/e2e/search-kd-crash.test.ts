@@ -12,7 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
 import { ArtifactStore } from '../../efficientbert/artifacts';
 import type { SearchSpec } from '../../efficientbert/search/driver';
-import { methodOf, PLAN_PRESETS } from '../../efficientbert/search/stages';
+import { methodOf, PLAN_PRESETS } from '../../efficientbert/search/plan/presets';
 import { checkpointPointer } from '../../workflows/activities';
 import { TASK_QUEUE } from '../../workflows/definitions';
 import { runSearchInProcess } from '../../workflows/in-process';

@@ -8,7 +8,7 @@
  * configured for.
  */
 import { performance } from 'node:perf_hooks';
-import { median } from '../../../efficientbert/search/lanas/tree';
+import { median } from '../../../efficientbert/search/samplers/lanas/tree';
 import { EXIT, UsageError } from '../command';
 import type { Message, RpcClient } from '../rpc';
 

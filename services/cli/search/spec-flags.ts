@@ -4,7 +4,7 @@
  * only parse numbers.
  */
 import { randomUUID } from 'node:crypto';
-import { PLAN_PRESETS, type PlanPreset } from '../../../efficientbert/search/stages';
+import { PLAN_PRESETS, type PlanPreset } from '../../../efficientbert/search/plan/presets';
 import { intFlag, numberFlag, type ParsedArgs } from '../args';
 import { UsageError } from '../command';
 import type { Message } from '../rpc';

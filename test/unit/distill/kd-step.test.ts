@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
+import { Prng } from '../../../efficientbert/core/prng';
 import {
   kdStepLoss,
   studentSupervisedLoss,
@@ -13,7 +14,6 @@ import { publishedArchitecture } from '../../../efficientbert/model/published-ar
 import { StudentModel } from '../../../efficientbert/model/student-model';
 import { Teacher } from '../../../efficientbert/model/teacher';
 import * as tf from '../../../efficientbert/model/tf';
-import { Prng } from '../../../efficientbert/search/prng';
 import { PRESETS, type StudentConfig } from '../../../efficientbert/space/presets';
 
 const STUDENT: StudentConfig = { ...PRESETS.tiny, vocabSize: 50, teacherHidden: 24 };

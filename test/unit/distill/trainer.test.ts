@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { before, describe, it } from 'node:test';
+import { Prng } from '../../../efficientbert/core/prng';
 import {
   BatchIterator,
   type BatchIteratorState,
@@ -18,7 +19,6 @@ import { publishedArchitecture } from '../../../efficientbert/model/published-ar
 import { StudentModel } from '../../../efficientbert/model/student-model';
 import { Teacher } from '../../../efficientbert/model/teacher';
 import * as tf from '../../../efficientbert/model/tf';
-import { Prng } from '../../../efficientbert/search/prng';
 import { PRESETS, type StudentConfig } from '../../../efficientbert/space/presets';
 import { sampleArchitecture, stage3Plan } from '../../../efficientbert/space/sample';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { Prng } from '../../../efficientbert/core/prng';
 import { quantizePerColumn } from '../../../efficientbert/export/quantize';
-import { Prng } from '../../../efficientbert/search/prng';
 
 describe('quantizePerColumn', () => {
   it('reconstructs every weight within half a step of its own column', () => {

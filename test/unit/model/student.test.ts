@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
+import { Prng } from '../../../efficientbert/core/prng';
 import { selectBackend } from '../../../efficientbert/model/backend';
 import { classificationHead, regressionHead } from '../../../efficientbert/model/heads';
 import { noDropout, seededDropout } from '../../../efficientbert/model/layers';
@@ -7,7 +8,6 @@ import { publishedArchitecture } from '../../../efficientbert/model/published-ar
 import { fitDense } from '../../../efficientbert/model/student';
 import { StudentModel } from '../../../efficientbert/model/student-model';
 import * as tf from '../../../efficientbert/model/tf';
-import { Prng } from '../../../efficientbert/search/prng';
 import { countParameters } from '../../../efficientbert/space/params';
 import { PRESETS, type StudentConfig } from '../../../efficientbert/space/presets';
 import { sampleArchitecture, stage1Plan } from '../../../efficientbert/space/sample';

@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { before, describe, it } from 'node:test';
+import { Prng } from '../../../efficientbert/core/prng';
 import { selectBackend } from '../../../efficientbert/model/backend';
 import { noDropout } from '../../../efficientbert/model/layers';
 import {
@@ -14,7 +15,6 @@ import {
 import { loadTeacher, saveTeacher, Teacher } from '../../../efficientbert/model/teacher';
 import type { TeacherConfig } from '../../../efficientbert/model/teacher-config';
 import * as tf from '../../../efficientbert/model/tf';
-import { Prng } from '../../../efficientbert/search/prng';
 
 const TOKENIZER_DIR = path.resolve(__dirname, '../../../../shared/data/bert-base-uncased');
 const CONFIG: TeacherConfig = {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Prng } from '../../../efficientbert/search/prng';
+import { Prng } from '../../../efficientbert/core/prng';
 import type { Architecture } from '../../../efficientbert/space/ast';
 import { linearName } from '../../../efficientbert/space/linear-names';
 import { mutateLayer } from '../../../efficientbert/space/mutate';

@@ -7,6 +7,7 @@ import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { ArtifactStore } from '../../../efficientbert/artifacts';
 import type { CandidateResult, CandidateSpec } from '../../../efficientbert/search/driver';
+import { fakeFinalState, fakeReward } from '../../../services/worker/trainer/fake';
 import {
   checkpointPointer,
   createActivities,
@@ -15,7 +16,6 @@ import {
   type TrainingLogRecord,
   trainingLog,
 } from '../../../workflows/activities';
-import { fakeFinalState, fakeReward } from '../../../workflows/activities/fake-trainer';
 
 const ARCH = 'linear2_1(gelu(linear2_1(x,wb1)),wb2), linear1_3(relu(linear1_3(x,wb1)),wb2)';
 

@@ -3,8 +3,8 @@
  * (efficientbert/space: one wb1 before one wb2, no nested linears, height 3-7, no consecutive
  * activations, no identical operands, widths) and the preset's layer count.
  */
-import { parseArchitecture } from '../../efficientbert/space/parse';
-import { checkArchitecture as checkRules } from '../../efficientbert/space/validate';
+import { parseArchitecture } from './parse';
+import { checkArchitecture as checkRules } from './validate';
 
 /** Undefined when valid, else why not. */
 export function checkArchitecture(arch: string, layers: number): string | undefined {

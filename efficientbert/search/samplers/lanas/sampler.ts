@@ -8,7 +8,7 @@
  * other state (a cache of the last tree only saves time). So a search resumed from its sample list
  * and PRNG state proposes exactly what an uninterrupted one would.
  */
-import type { Prng } from '../prng';
+import type { Prng } from '../../../core/prng';
 import { DEFAULT_CLASSIFIER_OPTIONS } from './classifier';
 import {
   type Candidate,

@@ -6,10 +6,10 @@ import { fork } from 'node:child_process';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { ApplicationFailure, activityInfo, CancelledFailure, Context, heartbeat } from '@temporalio/activity';
-import type { ArtifactStore } from '../../efficientbert/artifacts';
-import type { CandidateResult, CandidateSpec, SearchOutcome } from '../../efficientbert/search/driver';
-import { layersOf } from '../../efficientbert/search/driver';
-import { checkArchitecture } from './arch-check';
+import type { ArtifactStore } from '../efficientbert/artifacts';
+import type { CandidateResult, CandidateSpec, SearchOutcome } from '../efficientbert/search/driver';
+import { layersOf } from '../efficientbert/search/driver';
+import { checkArchitecture } from '../efficientbert/space/check';
 import {
   isTrainerMessage,
   type ResumePoint,
@@ -18,7 +18,7 @@ import {
   type TrainerResult,
   type TrainerToParent,
   type TrainingHeartbeat,
-} from './trainer-protocol';
+} from '../services/worker/trainer/protocol';
 
 export const INVALID_ARCHITECTURE = 'InvalidArchitecture';
 export const TRAINER_CRASHED = 'TrainerCrashed';
@@ -73,7 +73,8 @@ export interface PublishModelsInput {
 /** Activities bound to an artifact store; the worker registers the returned object. */
 export function createActivities(deps: ActivityDeps) {
   const { store } = deps;
-  const trainerEntry = deps.trainerEntry ?? path.join(__dirname, 'trainer-child.ts');
+  const trainerEntry =
+    deps.trainerEntry ?? path.join(__dirname, '..', 'services', 'worker', 'trainer', 'child.ts');
   const heartbeatEveryMs = deps.heartbeatEveryMs ?? 1000;
 
   async function log(searchId: string, rec: Omit<TrainingLogRecord, 'attempt' | 'pid'>): Promise<void> {

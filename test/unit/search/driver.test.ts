@@ -14,10 +14,10 @@ import {
   stagePrngs,
   validateSearchSpec,
 } from '../../../efficientbert/search/driver';
-import { RandomSampler } from '../../../efficientbert/search/random-sampler';
-import { checkArchitecture } from '../../../workflows/activities/arch-check';
-import { fakeFinalState, fakeReward } from '../../../workflows/activities/fake-trainer';
-import { samplerFor } from '../../../workflows/sampler';
+import { RandomSampler } from '../../../efficientbert/search/samplers/random';
+import { samplerFor } from '../../../efficientbert/search/samplers/select';
+import { checkArchitecture } from '../../../efficientbert/space/check';
+import { fakeFinalState, fakeReward } from '../../../services/worker/trainer/fake';
 
 const SPEC: SearchSpec = {
   preset: 'tiny',

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { methodOf, PLAN_PRESETS } from '../../../efficientbert/search/stages';
-import { specFromPb, specToPb } from '../../../services/search/convert';
-import { methodFromPb } from '../../../services/search/method';
+import { methodOf, PLAN_PRESETS } from '../../../../efficientbert/search/plan/presets';
+import { specFromPb, specToPb } from '../../../../services/search/convert';
+import { methodFromPb } from '../../../../services/search/method';
 
 const fields = (preset: string, method: unknown) =>
   methodFromPb(preset, method as never).errors.map((e) => e.field);

@@ -11,10 +11,11 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ArtifactStore } from '../../efficientbert/artifacts';
-import { glueTask } from '../../efficientbert/data/glue';
-import { WordPieceTokenizer } from '../../efficientbert/data/tokenizer';
-import { type Phase, type PhasePosition, runPhases, totalSteps } from '../../efficientbert/distill/phases';
+import { ArtifactStore } from '../../../efficientbert/artifacts';
+import { Prng } from '../../../efficientbert/core/prng';
+import { glueTask } from '../../../efficientbert/data/glue';
+import { WordPieceTokenizer } from '../../../efficientbert/data/tokenizer';
+import { type Phase, type PhasePosition, runPhases, totalSteps } from '../../../efficientbert/distill/phases';
 import {
   finalPhases,
   finalScores,
@@ -30,20 +31,19 @@ import {
   teacherConfigFor,
   tokenizerDirOf,
   warmupPhases,
-} from '../../efficientbert/distill/search-trainings';
-import { exportStudentPackage } from '../../efficientbert/export/model-package';
-import { PLAIN } from '../../efficientbert/export/options';
-import { weightMapOf } from '../../efficientbert/export/weight-source';
-import { selectBackend } from '../../efficientbert/model/backend';
-import { readSafetensors, writeSafetensors } from '../../efficientbert/model/safetensors';
-import { StudentModel } from '../../efficientbert/model/student-model';
-import { loadTeacher, saveTeacher, Teacher } from '../../efficientbert/model/teacher';
-import { Prng } from '../../efficientbert/search/prng';
-import { methodOf, PLAN_PRESETS } from '../../efficientbert/search/stages';
-import type { Architecture } from '../../efficientbert/space/ast';
-import { ParseError, parseArchitecture } from '../../efficientbert/space/parse';
-import { PRESETS, type StudentConfig } from '../../efficientbert/space/presets';
-import { type Trainer, TrainerError, type TrainerJob, type TrainerResult } from './trainer-protocol';
+} from '../../../efficientbert/distill/search-trainings';
+import { exportStudentPackage } from '../../../efficientbert/export/model-package';
+import { PLAIN } from '../../../efficientbert/export/options';
+import { weightMapOf } from '../../../efficientbert/export/weight-source';
+import { selectBackend } from '../../../efficientbert/model/backend';
+import { readSafetensors, writeSafetensors } from '../../../efficientbert/model/safetensors';
+import { StudentModel } from '../../../efficientbert/model/student-model';
+import { loadTeacher, saveTeacher, Teacher } from '../../../efficientbert/model/teacher';
+import { methodOf, PLAN_PRESETS } from '../../../efficientbert/search/plan/presets';
+import type { Architecture } from '../../../efficientbert/space/ast';
+import { ParseError, parseArchitecture } from '../../../efficientbert/space/parse';
+import { PRESETS, type StudentConfig } from '../../../efficientbert/space/presets';
+import { type Trainer, TrainerError, type TrainerJob, type TrainerResult } from './protocol';
 
 /** The data folder beside the repository (GLUE + the BERT tokenizer), unless the spec names one. */
 const DEFAULT_DATA = path.resolve(__dirname, '../../../shared/data');

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Prng } from '../../../efficientbert/search/prng';
+import { Prng } from '../../../efficientbert/core/prng';
 
 describe('Prng', () => {
   it('gives the same sequence for the same seed and a different one for another seed', () => {

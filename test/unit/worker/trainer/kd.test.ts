@@ -8,17 +8,17 @@ import * as fs from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ArtifactStore } from '../../../efficientbert/artifacts';
-import type { CandidateStage } from '../../../efficientbert/search/driver';
-import { methodOf, PLAN_PRESETS } from '../../../efficientbert/search/stages';
-import { kdTrainer, modelName } from '../../../workflows/activities/kd-trainer';
+import { ArtifactStore } from '../../../../efficientbert/artifacts';
+import type { CandidateStage } from '../../../../efficientbert/search/driver';
+import { methodOf, PLAN_PRESETS } from '../../../../efficientbert/search/plan/presets';
+import { kdTrainer, modelName } from '../../../../services/worker/trainer/kd';
 import {
   TRAINER_PROTOCOL,
   type TrainerJob,
   type TrainerResult,
   type TrainerToParent,
-} from '../../../workflows/activities/trainer-protocol';
-import { SHARED_DATA } from '../../helpers/shared-data';
+} from '../../../../services/worker/trainer/protocol';
+import { SHARED_DATA } from '../../../helpers/shared-data';
 
 const ARCH = 'linear2_1(gelu(linear2_1(x,wb1)),wb2), linear1_3(relu(linear1_3(x,wb1)),wb2)';
 const tiny = methodOf(PLAN_PRESETS.tiny);

@@ -3,8 +3,9 @@
  * random architectures from a few plain FFN templates, respecting each stage's frozen parts
  * (stage 2 keeps the base's sizes, stage 3 keeps the base's expressions). Pure and seeded.
  */
-import type { CandidateResult, CandidateSampler, SamplerContext } from './driver';
-import type { Prng } from './prng';
+
+import type { Prng } from '../../core/prng';
+import type { CandidateResult, CandidateSampler, SamplerContext } from '../driver';
 
 const ACTS = ['gelu', 'sigmoid', 'tanh', 'relu', 'leaky_relu', 'elu', 'swish'] as const;
 const TEMPLATES = [

@@ -6,7 +6,7 @@ import {
   PLAN_PRESETS,
   type SearchPlan,
   validateSearchPlan,
-} from '../../../efficientbert/search/stages';
+} from '../../../../efficientbert/search/plan/presets';
 
 const paper = PLAN_PRESETS.paper;
 

@@ -6,12 +6,13 @@
  * parameter budget. So a neighbour is always a candidate the plan itself could have drawn; it is
  * only more likely to lie next to a good one. Pure: all randomness comes from `rng`.
  */
-import type { Architecture } from '../../space/ast';
-import { mutateLayer } from '../../space/mutate';
-import { countParameters } from '../../space/params';
-import type { StudentConfig } from '../../space/presets';
-import type { SamplePlan } from '../../space/sample';
-import type { Prng } from '../prng';
+
+import type { Prng } from '../../../core/prng';
+import type { Architecture } from '../../../space/ast';
+import { mutateLayer } from '../../../space/mutate';
+import { countParameters } from '../../../space/params';
+import type { StudentConfig } from '../../../space/presets';
+import type { SamplePlan } from '../../../space/sample';
 
 export interface NeighbourOptions {
   /** Largest number of layers redrawn (each neighbour redraws 1..maxLayers, uniformly). Default 2. */

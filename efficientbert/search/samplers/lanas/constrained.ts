@@ -3,7 +3,7 @@
  * candidate generator (the space's sampler, which already enforces validity and the parameter
  * budget), as in `LearningPhase.sample` of the reference.
  */
-import type { Prng } from '../prng';
+import type { Prng } from '../../../core/prng';
 import { classifiesGood, type LanasSample } from './tree';
 import type { PathStep } from './ucb';
 

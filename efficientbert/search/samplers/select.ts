@@ -10,27 +10,13 @@
  * the sizes of stage 1's winner; stage 3 freezes stage 2's expressions. `random`: the stand-in
  * RandomSampler, kept for benchmarks.
  */
-import type {
-  CandidateResult,
-  CandidateSampler,
-  SamplerContext,
-  SearchSpec,
-} from '../efficientbert/search/driver';
-import {
-  architectureNeighbour,
-  type Candidate,
-  DEFAULT_CLASSIFIER_OPTIONS,
-  type LanasSample,
-  LanasSampler,
-} from '../efficientbert/search/lanas';
-import type { Prng } from '../efficientbert/search/prng';
-import { RandomSampler } from '../efficientbert/search/random-sampler';
-import { allLinear11, PLAN_PRESETS } from '../efficientbert/search/stages';
-import type { Architecture } from '../efficientbert/space/ast';
-import { architectureFeatures, sizeFeatures } from '../efficientbert/space/features';
-import { parseArchitecture } from '../efficientbert/space/parse';
-import { PRESETS } from '../efficientbert/space/presets';
-import { printArchitecture } from '../efficientbert/space/print';
+
+import type { Prng } from '../../core/prng';
+import type { Architecture } from '../../space/ast';
+import { architectureFeatures, sizeFeatures } from '../../space/features';
+import { parseArchitecture } from '../../space/parse';
+import { PRESETS } from '../../space/presets';
+import { printArchitecture } from '../../space/print';
 import {
   type ParamBudget,
   type SamplePlan,
@@ -38,7 +24,17 @@ import {
   stage1Plan,
   stage2Plan,
   stage3Plan,
-} from '../efficientbert/space/sample';
+} from '../../space/sample';
+import type { CandidateResult, CandidateSampler, SamplerContext, SearchSpec } from '../driver';
+import { allLinear11, PLAN_PRESETS } from '../plan/presets';
+import {
+  architectureNeighbour,
+  type Candidate,
+  DEFAULT_CLASSIFIER_OPTIONS,
+  type LanasSample,
+  LanasSampler,
+} from './lanas';
+import { RandomSampler } from './random';
 
 export type SamplerName = 'lanas' | 'random';
 

@@ -7,8 +7,8 @@
  *
  * The fake trainer (fake-trainer.ts) and the real tfjs trainer implement the same `Trainer`.
  */
-import type { CandidateSpec, PresetName } from '../../efficientbert/search/driver';
-import type { MethodSettings } from '../../efficientbert/search/stages';
+import type { CandidateSpec, PresetName } from '../../../efficientbert/search/driver';
+import type { MethodSettings } from '../../../efficientbert/search/plan/presets';
 
 export const TRAINER_PROTOCOL = 'efficientbert.trainer/v1' as const;
 

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { Prng } from '../../../../efficientbert/core/prng';
 import {
   architectureNeighbour,
   buildTree,
@@ -16,13 +17,12 @@ import {
   trainClassifier,
   treeHeight,
   ucbScore,
-} from '../../../efficientbert/search/lanas';
-import { Prng } from '../../../efficientbert/search/prng';
-import { countParameters } from '../../../efficientbert/space/params';
-import { parseArchitecture } from '../../../efficientbert/space/parse';
-import { PRESETS } from '../../../efficientbert/space/presets';
-import { printArchitecture } from '../../../efficientbert/space/print';
-import { PAPER_BUDGET, sampleArchitecture, stage1Plan } from '../../../efficientbert/space/sample';
+} from '../../../../efficientbert/search/samplers/lanas';
+import { countParameters } from '../../../../efficientbert/space/params';
+import { parseArchitecture } from '../../../../efficientbert/space/parse';
+import { PRESETS } from '../../../../efficientbert/space/presets';
+import { printArchitecture } from '../../../../efficientbert/space/print';
+import { PAPER_BUDGET, sampleArchitecture, stage1Plan } from '../../../../efficientbert/space/sample';
 
 // A toy space: 6 positions with 4 codes each; the reward favours code 0 everywhere.
 const WIDTH = 6;

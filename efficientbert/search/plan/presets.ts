@@ -6,8 +6,8 @@
  * (gRPC, Temporal payloads) without the space's types. `validateSearchPlan` names the offending
  * field of every error; the API turns them into INVALID_ARGUMENT.
  */
-import { LINEAR_NAMES } from '../space/linear-names';
-import type { ParamBudget } from '../space/sample';
+import { LINEAR_NAMES } from '../../space/linear-names';
+import type { ParamBudget } from '../../space/sample';
 
 export type PlanPreset = 'tiny' | 'small' | 'paper';
 

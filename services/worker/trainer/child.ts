@@ -3,14 +3,14 @@
  * `node --import tsx`). Receives one job over IPC, runs the trainer, reports, exits. Exits at once
  * when the parent goes away (IPC disconnect), so a SIGKILLed worker leaves no orphan training.
  */
-import { fakeTrainer } from './fake-trainer';
+import { fakeTrainer } from './fake';
 import {
   type ParentToTrainer,
   TRAINER_PROTOCOL,
   type Trainer,
   TrainerError,
   type TrainerToParent,
-} from './trainer-protocol';
+} from './protocol';
 
 function send(msg: TrainerToParent): Promise<void> {
   return new Promise((resolve) => {
@@ -23,7 +23,7 @@ async function pickTrainer(): Promise<Trainer> {
   const name = process.env.EFFICIENTBERT_TRAINER;
   if (name === 'fake') return fakeTrainer;
   // Loaded only when used: tfjs start-up is seconds the fake trainer should not pay.
-  if (name === 'kd') return (await import('./kd-trainer')).kdTrainer;
+  if (name === 'kd') return (await import('./kd')).kdTrainer;
   throw new TrainerError('runtime', `unknown trainer '${name}' (EFFICIENTBERT_TRAINER); available: kd, fake`);
 }
 

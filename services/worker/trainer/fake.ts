@@ -6,10 +6,10 @@
  * depend on how often it was interrupted. The real trainer replaces this body, not the protocol.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ArtifactStore } from '../../efficientbert/artifacts';
-import { layersOf } from '../../efficientbert/search/driver';
-import { checkArchitecture } from './arch-check';
-import { type Trainer, TrainerError, type TrainerJob } from './trainer-protocol';
+import { ArtifactStore } from '../../../efficientbert/artifacts';
+import { layersOf } from '../../../efficientbert/search/driver';
+import { checkArchitecture } from '../../../efficientbert/space/check';
+import { type Trainer, TrainerError, type TrainerJob } from './protocol';
 
 export interface FakeCheckpoint {
   readonly kind: 'efficientbert.fake-checkpoint';
