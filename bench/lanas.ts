@@ -2,7 +2,7 @@
  * Claim: on a structured objective over the real search space, LaNAS (learned partition tree +
  * UCB) reaches the top 1% of architectures in at most half the samples random search needs.
  *
- * Per seed: a fresh synthetic objective (bench/lanas-objective.ts), its top-1% threshold estimated
+ * Per seed: a fresh synthetic objective (bench/lib/lanas-objective.ts), its top-1% threshold estimated
  * from `--threshold-samples` random architectures, then LaNAS (with the given Cp, and with Cp = 0,
  * the reference's behaviour) and random search each evaluate up to `--budget` unique candidates one
  * at a time; we record the 1-based index of the first candidate whose noise-free value reaches the
@@ -36,7 +36,8 @@ import { parseArchitecture } from '../efficientbert/space/parse';
 import { PRESETS } from '../efficientbert/space/presets';
 import { printArchitecture } from '../efficientbert/space/print';
 import { PAPER_BUDGET, sampleArchitecture, stage1Plan } from '../efficientbert/space/sample';
-import { syntheticObjective } from './lanas-objective';
+import { syntheticObjective } from './lib/lanas-objective';
+import { mean } from './lib/stats';
 
 const { values: args } = parseArgs({
   options: {
@@ -158,7 +159,6 @@ for (let s = offset; s < offset + seeds; s++) {
   results.push({ lanas: lanasRun(Number(args.cp)), lanasCp0: lanasRun(0), random });
 }
 
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const lanasMeanSamples = mean(results.map((r) => r.lanas));
 const lanasCp0MeanSamples = mean(results.map((r) => r.lanasCp0));
 const randomMeanSamples = mean(results.map((r) => r.random));

@@ -25,6 +25,7 @@ import { publishedArchitecture } from '../efficientbert/model/published-arch';
 import { teacherConfigFromHf, teacherWeightShapes } from '../efficientbert/model/teacher-config';
 import { PRESETS } from '../efficientbert/space/presets';
 import { headWeightShapes, studentWeightShapes } from '../efficientbert/space/weights';
+import { percentile, round3 } from './lib/stats';
 
 const { values: args } = parseArgs({
   options: {
@@ -92,10 +93,6 @@ function feeds(batch: number, seq: number): Record<string, ort.Tensor> {
   };
 }
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
-}
-
 interface Timing {
   p50Ms: number;
   p90Ms: number;
@@ -147,15 +144,14 @@ async function measureVariants(
       }
     }
   }
-  const round = (x: number) => Number(x.toFixed(3));
   const result: Record<string, Timing> = {};
   for (const [variant, { session, bytes, probs }] of sessions) {
-    const sorted = times.get(variant)!.sort((a, b) => a - b);
+    const samples = times.get(variant)!;
     result[variant] = {
-      p50Ms: round(percentile(sorted, 0.5)),
-      p90Ms: round(percentile(sorted, 0.9)),
-      minMs: round(sorted[0]!),
-      modelMB: round(bytes / 1e6),
+      p50Ms: round3(percentile(samples, 0.5)),
+      p90Ms: round3(percentile(samples, 0.9)),
+      minMs: round3(Math.min(...samples)),
+      modelMB: round3(bytes / 1e6),
     };
     const fp32 = sessions.get(variant.replace('-int8', ''));
     if (variant.endsWith('-int8') && fp32) {

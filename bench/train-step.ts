@@ -20,7 +20,7 @@ import { Teacher } from '../efficientbert/model/teacher';
 import type { TeacherConfig } from '../efficientbert/model/teacher-config';
 import * as tf from '../efficientbert/model/tf';
 import { PRESETS } from '../efficientbert/space/presets';
-import { studentForwardFlopsPerToken, teacherForwardFlopsPerToken } from './train-step-flops';
+import { studentForwardFlopsPerToken, teacherForwardFlopsPerToken } from './lib/train-step-flops';
 
 const { values: args } = parseArgs({
   options: { steps: { type: 'string', default: '8' }, backend: { type: 'string' } },

@@ -7,9 +7,9 @@
  * Rewards look like accuracies (≈0.6 ± 0.05); evaluations add Gaussian noise.
  */
 
-import { Prng } from '../efficientbert/core/prng';
-import type { Architecture, Expr } from '../efficientbert/space/ast';
-import { BINARY_OPS, UNARY_OPS } from '../efficientbert/space/ast';
+import { Prng } from '../../efficientbert/core/prng';
+import type { Architecture, Expr } from '../../efficientbert/space/ast';
+import { BINARY_OPS, UNARY_OPS } from '../../efficientbert/space/ast';
 
 const OPS: readonly string[] = [...UNARY_OPS, ...BINARY_OPS];
 const ROLES = 3;

@@ -1,6 +1,6 @@
-import type { TeacherConfig } from '../efficientbert/model/teacher-config';
-import type { Architecture } from '../efficientbert/space/ast';
-import { intermediateWidth, type StudentConfig } from '../efficientbert/space/presets';
+import type { TeacherConfig } from '../../efficientbert/model/teacher-config';
+import type { Architecture } from '../../efficientbert/space/ast';
+import { intermediateWidth, type StudentConfig } from '../../efficientbert/space/presets';
 
 /**
  * Matmul FLOPs (2·m·n·k) of one forward pass per token; elementwise ops are not counted. Per

@@ -5,14 +5,14 @@
  * precomputed response bytes go back. Set against the bare in-process ORT run, its latency is what
  * grpc-js and the loopback transport cost on this machine, which no server design on grpc-js avoids.
  *
- *   node --import tsx bench/serve-floor-server.ts --model PATH --path /pkg.Service/Method --seq N --threads N
+ *   node --import tsx bench/lib/servers/floor-server.ts --model PATH --path /pkg.Service/Method --seq N --threads N
  *
  * Prints {"event":"listening","port":N} on stdout (as services/inference/main.ts does); stops on SIGTERM.
  */
 import { parseArgs } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
 import * as ort from 'onnxruntime-node';
-import { createSessionWithFallback } from '../services/inference/session-factory';
+import { createSessionWithFallback } from '../../../services/inference/runtime/session-factory';
 
 async function main(): Promise<void> {
   const { values: args } = parseArgs({

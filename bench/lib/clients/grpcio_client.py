@@ -3,7 +3,7 @@ Triton's Python client), for bench/serve.ts. The request is the bytes of a file,
 each call prints "<latency ns> <response bytes>" on stdout, timed around the call alone so that the
 pipe to the bench is not counted. With --check, exits 0 if grpcio imports and 3 if it does not.
 
-    python3 bench/grpcio_client.py TARGET METHOD_PATH REQUEST_FILE
+    python3 bench/lib/clients/grpcio_client.py TARGET METHOD_PATH REQUEST_FILE
 """
 import sys
 import time
