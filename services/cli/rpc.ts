@@ -4,8 +4,9 @@
  * own backend down) → 3; INVALID_ARGUMENT, NOT_FOUND, FAILED_PRECONDITION and the rest → 1.
  */
 import * as grpc from '@grpc/grpc-js';
-import { loadPackageDefinition, SERVICE_NAMES } from '../inference/protos';
-import { clientConstructor, loadSearchProtos, SEARCH_SERVICE } from '../search/protos';
+import { clientConstructor } from '../grpc/protos';
+import { loadPackageDefinition, SERVICE_NAMES } from '../inference/grpc/protos';
+import { loadSearchProtos, SEARCH_SERVICE } from '../search/protos';
 import { EXIT, UsageError } from './command';
 import type { CliConfig } from './config';
 

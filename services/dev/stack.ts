@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { grpcServing } from './grpc-health';
+import { grpcServing } from '../grpc/health';
 import {
   isRunning,
   type ProcessRecord,

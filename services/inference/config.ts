@@ -4,7 +4,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
-import type { BatchingOptions } from './batcher';
+import type { BatchingOptions } from './runtime/batcher';
 
 export interface InferenceServerConfig {
   /** Triton-layout model repository. */

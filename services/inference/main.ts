@@ -6,7 +6,7 @@
  * --port 0) and returns 0 after a graceful stop on SIGTERM or SIGINT.
  */
 import { parseConfig, USAGE } from './config';
-import { InferenceServer } from './server';
+import { InferenceServer } from './grpc/server';
 
 export async function runInferenceServer(argv: string[]): Promise<number> {
   let config: ReturnType<typeof parseConfig>;

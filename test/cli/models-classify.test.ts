@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { InferenceServer } from '../../services/inference/server';
+import type { InferenceServer } from '../../services/inference/grpc/server';
 import { writeTinyClassifier } from '../fixtures/tiny-classifier';
 import { startServer, tempRepository } from '../integration/inference/harness';
 import { runCli } from './cli-process';

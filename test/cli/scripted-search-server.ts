@@ -6,7 +6,8 @@
  * `<id>-sst2` (two such searches, so that a test can serve one model and not the other).
  */
 import * as grpc from '@grpc/grpc-js';
-import { clientConstructor, loadSearchProtos, SEARCH_SERVICE } from '../../services/search/protos';
+import { clientConstructor } from '../../services/grpc/protos';
+import { loadSearchProtos, SEARCH_SERVICE } from '../../services/search/protos';
 
 type Message = Record<string, unknown>;
 

@@ -9,7 +9,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { InferenceServer } from '../../services/inference/server';
+import type { InferenceServer } from '../../services/inference/grpc/server';
 import { writeTinyClassifier } from '../fixtures/tiny-classifier';
 import { startServer, tempRepository } from '../integration/inference/harness';
 import { runCli } from './cli-process';

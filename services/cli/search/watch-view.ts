@@ -29,11 +29,14 @@ export function duration(ms: number): string {
   return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
 }
 
-/** The ETA when the server gave one (an unset proto3 optional arrives as absent or null). */
+/**
+ * The ETA when the server gave one (an unset proto3 optional arrives as absent or null; an int64
+ * arrives as a decimal string, services/grpc/protos.ts).
+ */
 function eta(progress: Message): number | undefined {
   const v = progress.eta_ms;
-  return typeof v === 'number' && (progress._eta_ms === undefined || progress._eta_ms === 'eta_ms')
-    ? v
+  return typeof v === 'string' && (progress._eta_ms === undefined || progress._eta_ms === 'eta_ms')
+    ? Number(v)
     : undefined;
 }
 

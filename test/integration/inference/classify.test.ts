@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { WordPieceTokenizer } from '../../../efficientbert/data/tokenizer';
-import type { InferenceServer } from '../../../services/inference/server';
-import { softmax } from '../../../services/inference/text-encoding';
+import type { InferenceServer } from '../../../services/inference/grpc/server';
+import { softmax } from '../../../services/inference/runtime/text-encoding';
 import { BERT_TOKENIZER_DIR, type TinyClassifier, writeTinyClassifier } from '../../fixtures/tiny-classifier';
 import { assertClose, clients, rejection, startServer, tempRepository } from './harness';
 

@@ -11,9 +11,9 @@ import * as grpc from '@grpc/grpc-js';
 import * as protobuf from 'protobufjs';
 import { Prng } from '../../../efficientbert/core/prng';
 import { WordPieceTokenizer } from '../../../efficientbert/data/tokenizer';
-import { PROTO_FILES, PROTO_ROOT } from '../../../services/inference/protos';
-import type { InferenceServer } from '../../../services/inference/server';
-import { softmax } from '../../../services/inference/text-encoding';
+import { loadProtoRoot } from '../../../services/inference/grpc/protos';
+import type { InferenceServer } from '../../../services/inference/grpc/server';
+import { softmax } from '../../../services/inference/runtime/text-encoding';
 import { BERT_TOKENIZER_DIR, type TinyClassifier, writeTinyClassifier } from '../../fixtures/tiny-classifier';
 import { clients, int64Bytes, startServer, tempRepository } from './harness';
 
@@ -120,9 +120,7 @@ describe('corrupted requests', () => {
     server = await startServer(repo.dir, { metricsPort: null, instances: 2 });
     c = clients(server.port);
     raw = new grpc.Client(`127.0.0.1:${server.port}`, grpc.credentials.createInsecure());
-    const root = new protobuf.Root();
-    root.resolvePath = (_origin, target) => (target.startsWith('/') ? target : `${PROTO_ROOT}/${target}`);
-    root.loadSync(PROTO_FILES, { keepCase: true });
+    const root = loadProtoRoot();
     inferType = root.lookupType('inference.ModelInferRequest');
     classifyType = root.lookupType('efficientbert.v1.ClassifyRequest');
     reflectionRoot = new protobuf.Root();
@@ -267,9 +265,7 @@ describe('corrupted requests', () => {
       call.write(Buffer.from(valid));
       call.end();
     });
-    const root = new protobuf.Root();
-    root.resolvePath = (_origin, target) => (target.startsWith('/') ? target : `${PROTO_ROOT}/${target}`);
-    root.loadSync(PROTO_FILES, { keepCase: true });
+    const root = loadProtoRoot();
     const streamType = root.lookupType('inference.ModelStreamInferResponse');
     const decoded = answers.map((b) => streamType.toObject(streamType.decode(b), { defaults: true }));
     assert.equal(decoded.length, 2);

@@ -9,9 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
+import { clientConstructor } from '../../../services/grpc/protos';
 import { defaultConfig, type InferenceServerConfig } from '../../../services/inference/config';
-import { clientConstructor, loadPackageDefinition, SERVICE_NAMES } from '../../../services/inference/protos';
-import { InferenceServer } from '../../../services/inference/server';
+import { loadPackageDefinition, SERVICE_NAMES } from '../../../services/inference/grpc/protos';
+import { InferenceServer } from '../../../services/inference/grpc/server';
 
 export function tempRepository(): { dir: string; remove(): void } {
   const dir = mkdtempSync(join(tmpdir(), 'eb-inference-'));

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import type { InferenceServer } from '../../../services/inference/server';
+import type { InferenceServer } from '../../../services/inference/grpc/server';
 import { type TinyClassifier, writeTinyClassifier } from '../../fixtures/tiny-classifier';
 import {
   assertClose,

@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import * as ort from 'onnxruntime-node';
-import { SERVER_NAME } from '../../../services/inference/oip-service';
-import type { InferenceServer } from '../../../services/inference/server';
+import { SERVER_NAME } from '../../../services/inference/grpc/oip-service';
+import type { InferenceServer } from '../../../services/inference/grpc/server';
 import { type TinyClassifier, writeTinyClassifier } from '../../fixtures/tiny-classifier';
 import { assertClose, startServer, tempRepository } from './harness';
 

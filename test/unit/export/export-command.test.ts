@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, describe, it, mock } from 'node:test';
 import { UsageError } from '../../../services/cli/command';
 import { exportCommand } from '../../../services/cli/commands/export';
-import { validateModelConfig } from '../../../services/inference/model-config';
+import { validateModelConfig } from '../../../services/inference/repository/model-config';
 
 /** Runs the command and returns its exit code and what it printed. */
 async function run(argv: string[]): Promise<{ code: number; stdout: string }> {

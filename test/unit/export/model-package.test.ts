@@ -11,7 +11,7 @@ import { teacherWeightShapes } from '../../../efficientbert/model/teacher-config
 import { PRESETS } from '../../../efficientbert/space/presets';
 import { printArchitecture } from '../../../efficientbert/space/print';
 import { headWeightShapes, studentWeightShapes } from '../../../efficientbert/space/weights';
-import { validateModelConfig } from '../../../services/inference/model-config';
+import { validateModelConfig } from '../../../services/inference/repository/model-config';
 import { BERT_UNCASED_DIR } from '../../helpers/shared-data';
 
 const config = { ...PRESETS.tiny, vocabSize: 30522 };

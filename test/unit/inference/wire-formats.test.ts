@@ -2,15 +2,15 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import * as protobuf from 'protobufjs';
+import { PROTO_ROOT } from '../../../services/grpc/protos';
+import { findInvalidUtf8 } from '../../../services/grpc/utf8-check';
+import { decodeInferInputs } from '../../../services/inference/grpc/oip-tensors';
 import {
   assembleFeeds,
   type SequenceJob,
   sequenceBucket,
   splitOutputs,
-} from '../../../services/inference/batch-tensors';
-import { decodeInferInputs } from '../../../services/inference/oip-tensors';
-import { PROTO_ROOT } from '../../../services/inference/protos';
-import { findInvalidUtf8 } from '../../../services/inference/utf8-check';
+} from '../../../services/inference/runtime/batch-tensors';
 
 const job = (rows: number, seqLength: number, fill: bigint): SequenceJob => ({
   rows,
