@@ -1,13 +1,18 @@
 /**
  * deploy/healthcheck.js (the images' Docker HEALTHCHECK) against a real grpc.health.v1 server
- * built from proto/grpc/health/v1/health.proto, run as the images run it: `node deploy/healthcheck.js`.
+ * built from grpc-health-check's health.proto (the one the services serve), run as the images run it: `node deploy/healthcheck.js`.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
+import {
+  HEALTH_PROTO,
+  HEALTH_SERVICE,
+  loadPackageDefinition,
+  serviceDefinition,
+} from '../../services/grpc/protos';
 import { ROOT } from './deploy-files';
 
 const { decodeResponse, encodeRequest } = require('../../deploy/healthcheck.js') as {
@@ -24,15 +29,9 @@ let server: grpc.Server;
 let port = 0;
 
 before(async () => {
-  const definition = protoLoader.loadSync('grpc/health/v1/health.proto', {
-    includeDirs: [path.join(ROOT, 'proto')],
-    enums: String,
-  });
-  const proto = grpc.loadPackageDefinition(definition) as unknown as {
-    grpc: { health: { v1: { Health: { service: grpc.ServiceDefinition } } } };
-  };
+  const definition = loadPackageDefinition([HEALTH_PROTO]);
   server = new grpc.Server();
-  server.addService(proto.grpc.health.v1.Health.service, {
+  server.addService(serviceDefinition(definition, HEALTH_SERVICE), {
     Check: (
       call: grpc.ServerUnaryCall<{ service: string }, unknown>,
       callback: grpc.sendUnaryData<unknown>,
