@@ -18,7 +18,7 @@ import {
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
 } from '@temporalio/client';
-import { type SearchSpec, validateSearchSpec } from '../../efficientbert/search/driver';
+import { LIMITS, type SearchSpec, validateSearchSpec } from '../../efficientbert/search';
 import {
   cancelSignal,
   DEFAULT_TRAINING_OPTIONS,
@@ -305,8 +305,9 @@ export class SearchGateway {
   }
 
   async setParallelism(searchId: string, parallelism: number): Promise<number> {
-    if (!Number.isInteger(parallelism) || parallelism < 1 || parallelism > 1024) {
-      throw invalid('parallelism', `must be in [1, 1024], got ${parallelism}`);
+    const max = LIMITS.maxParallelism;
+    if (!Number.isInteger(parallelism) || parallelism < 1 || parallelism > max) {
+      throw invalid('parallelism', `must be in [1, ${max}], got ${parallelism}`);
     }
     const desc = await this.describe(searchId);
     if (desc.status.name !== 'RUNNING') {
