@@ -12,7 +12,7 @@
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
-import type { PresetName } from '../efficientbert/space/presets';
+import type { PresetName } from '../efficientbert/core/presets';
 import { measureInt8Agreement } from '../test/fixtures/int8-agreement';
 import { trainSst2Student } from '../test/fixtures/sst2-student';
 

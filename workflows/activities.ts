@@ -7,9 +7,9 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { ApplicationFailure, activityInfo, CancelledFailure, Context, heartbeat } from '@temporalio/activity';
 import type { ArtifactStore } from '../efficientbert/artifacts';
-import type { CandidateResult, CandidateSpec, SearchOutcome } from '../efficientbert/search/driver';
-import { layersOf } from '../efficientbert/search/driver';
+import type { CandidateResult, CandidateSpec, SearchOutcome } from '../efficientbert/search';
 import { checkArchitecture } from '../efficientbert/space/check';
+import { PRESETS } from '../efficientbert/space/presets';
 import {
   isTrainerMessage,
   type ResumePoint,
@@ -19,8 +19,8 @@ import {
   type TrainerToParent,
   type TrainingHeartbeat,
 } from '../services/worker/trainer/protocol';
+import { INVALID_ARCHITECTURE } from './definitions';
 
-export const INVALID_ARCHITECTURE = 'InvalidArchitecture';
 export const TRAINER_CRASHED = 'TrainerCrashed';
 
 /** What the workflow sends: the trainer's job less what the worker adds (store, resume point). */
@@ -120,7 +120,8 @@ export function createActivities(deps: ActivityDeps) {
       return store.getJson<CandidateResult>(done);
     }
     // The warm-up trains the whole supernet: it has no architecture of its own.
-    const problem = c.stage === 'warmup' ? undefined : checkArchitecture(c.arch, layersOf(input.preset));
+    const problem =
+      c.stage === 'warmup' ? undefined : checkArchitecture(c.arch, PRESETS[input.preset].layers);
     if (problem) {
       await log(c.searchId, { candidateId: c.id, event: 'invalid', step: 0 });
       throw ApplicationFailure.nonRetryable(`invalid architecture ${c.id}: ${problem}`, INVALID_ARCHITECTURE);

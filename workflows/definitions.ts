@@ -20,7 +20,9 @@ import type {
   StageOutcome,
   StagePlan,
   StageState,
-} from '../efficientbert/search/driver';
+} from '../efficientbert/search';
+import { paramBudgetOf } from '../efficientbert/search';
+import type { TrainCandidateInput } from './activities';
 
 export const TASK_QUEUE = 'efficientbert';
 export const GPU_TASK_QUEUE = 'efficientbert-gpu';
@@ -133,7 +135,8 @@ export interface SearchWorkflowResult {
 }
 
 /** The training inputs a candidate needs from the spec: one definition for Temporal and in-process runs. */
-export function trainInput(spec: SearchSpec, candidate: CandidateSpec) {
+export function trainInput(spec: SearchSpec, candidate: CandidateSpec): TrainCandidateInput {
+  const budget = paramBudgetOf(spec);
   return {
     candidate,
     preset: spec.preset,
@@ -144,7 +147,9 @@ export function trainInput(spec: SearchSpec, candidate: CandidateSpec) {
     ...(spec.teacherRef === undefined ? {} : { teacherRef: spec.teacherRef }),
     ...(spec.supernetRef === undefined ? {} : { supernetRef: spec.supernetRef }),
     ...(spec.budget.fakeStepMillis === undefined ? {} : { fakeStepMillis: spec.budget.fakeStepMillis }),
-    ...(spec.method === undefined ? {} : { method: spec.method }),
+    method: spec.method,
+    // The sharing trainer draws its sub-networks under the same budget as the samplers.
+    ...(budget === undefined ? {} : { paramBudget: budget }),
   };
 }
 

@@ -1,7 +1,9 @@
 /**
  * The same search control flow as the Temporal workflows (efficientbert/search/driver.ts), run in
  * one process with direct calls: the reference for "same seed, same answer" and the baseline of
- * bench/orchestration. Trainings still run in child processes through the activity code.
+ * bench/orchestration. Trainings still run in child processes through the activity code. The spec
+ * is held to the same rules as at the gateway (efficientbert/search/spec.ts); callers fill its
+ * defaults with resolveSearchSpec, as the gateway does when it decodes a request.
  */
 import type { ArtifactStore } from '../efficientbert/artifacts';
 import {
@@ -13,8 +15,9 @@ import {
   type SearchExecutor,
   type SearchOutcome,
   type SearchSpec,
-} from '../efficientbert/search/driver';
-import { samplerFor } from '../efficientbert/search/samplers/select';
+  samplerFor,
+  validateSearchSpec,
+} from '../efficientbert/search';
 import { createActivities, type TrainerName } from './activities';
 import { failedResult, trainInput } from './definitions';
 
@@ -29,6 +32,9 @@ export async function runSearchInProcess(
   spec: SearchSpec,
   opts: InProcessOptions,
 ): Promise<SearchOutcome> {
+  const problems = validateSearchSpec(spec);
+  if (problems.length)
+    throw new RangeError(`invalid search spec: ${problems.map((p) => `${p.field} ${p.message}`).join('; ')}`);
   const { trainCandidate } = createActivities({ store: opts.store, trainer: opts.trainer });
   const sampler = opts.sampler ?? samplerFor(spec);
   const train = async (c: CandidateSpec, under: SearchSpec): Promise<CandidateResult> => {

@@ -12,14 +12,14 @@ import {
 } from '@temporalio/workflow';
 import {
   type CandidateResult,
-  DEFAULT_TOP_K,
+  LIMITS,
   leaderboard,
   runSearch,
   type SearchOutcome,
   STAGES,
   type StageName,
   type StageOutcome,
-} from '../efficientbert/search/driver';
+} from '../efficientbert/search';
 import type { Activities } from './activities';
 import {
   type Control,
@@ -63,7 +63,7 @@ export function stageWorkflowId(searchId: string, stage: StageName): string {
 export async function searchWorkflow(input: SearchWorkflowInput): Promise<SearchWorkflowResult> {
   const { searchId, spec } = input;
   const training = input.training ?? DEFAULT_TRAINING_OPTIONS;
-  const topK = spec.topK ?? DEFAULT_TOP_K;
+  const topK = spec.topK;
   const startedAtMs = Date.now();
   const control: Control = { paused: false, cancelled: false, parallelism: spec.parallelism };
   let status: SearchStatus = 'RUNNING';
@@ -127,8 +127,8 @@ export async function searchWorkflow(input: SearchWorkflowInput): Promise<Search
     },
     {
       validator: (n) => {
-        if (!Number.isInteger(n) || n < 1 || n > 1024)
-          throw new RangeError('parallelism must be in [1, 1024]');
+        if (!Number.isInteger(n) || n < 1 || n > LIMITS.maxParallelism)
+          throw new RangeError(`parallelism must be in [1, ${LIMITS.maxParallelism}]`);
       },
     },
   );

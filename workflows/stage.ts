@@ -12,15 +12,14 @@ import {
 import {
   type CandidateResult,
   compactStageState,
-  DEFAULT_TOP_K,
   leaderboard,
   runStage,
   type SearchExecutor,
   type StageControl,
   type StageOutcome,
   type StageState,
-} from '../efficientbert/search/driver';
-import { samplerFor } from '../efficientbert/search/samplers/select';
+  samplerFor,
+} from '../efficientbert/search';
 import type { Activities } from './activities';
 import {
   type Control,
@@ -66,7 +65,7 @@ export async function stageWorkflow(input: StageWorkflowInput): Promise<StageOut
   let inFlight = 0;
   let scope: CancellationScope | undefined;
   const { trainCandidate } = trainingActivities(input.training);
-  const topK = spec.topK ?? DEFAULT_TOP_K;
+  const topK = spec.topK;
 
   setHandler(pauseSignal, () => {
     control.paused = true;

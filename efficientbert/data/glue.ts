@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { MetricName } from './metrics';
+import type { GlueTaskName } from './task-names';
 
 export interface Example {
   textA: string;
@@ -15,8 +16,6 @@ export interface Example {
 }
 
 export type TaskKind = 'classification' | 'regression';
-export type GlueTaskName = 'sst2' | 'cola' | 'stsb' | 'mrpc' | 'rte' | 'qnli' | 'qqp' | 'mnli';
-
 export interface GlueTask {
   name: GlueTaskName;
   /** Folder name in the GLUE distribution, e.g. "SST-2". */

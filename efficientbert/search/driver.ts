@@ -10,95 +10,18 @@
  * how many candidates of a batch are evaluated at once, so it never changes the answer.
  */
 import { Prng, type PrngState } from '../core/prng';
-import type { MethodSettings } from './plan/presets';
-
-export type StageName = 'stage1' | 'stage2' | 'stage3';
-export const STAGES: readonly StageName[] = ['stage1', 'stage2', 'stage3'];
-/**
- * Trainings outside the candidate stages: the warm-up supernet before stage 1, the weight-sharing
- * supernet stage 3 scores its candidates with, and the final training of the winner.
- */
-export type SupportStage = 'warmup' | 'sharing' | 'final';
-export type CandidateStage = StageName | SupportStage;
-/** Every kind of training in the order a search runs them. */
-const RUN_ORDER: readonly CandidateStage[] = ['warmup', 'stage1', 'stage2', 'sharing', 'stage3', 'final'];
-
-export type PresetName = 'tiny' | 'small' | 'paper';
-const PRESET_LAYERS: Record<PresetName, number> = { tiny: 2, small: 4, paper: 6 };
-
-/** Training budget handed to every candidate's trainer. */
-export interface TrainingBudget {
-  /** Optimizer steps of one candidate's proxy training (stages 1-2; stage 3 scores without training). */
-  readonly steps: number;
-  /** Steps of the final training of the winner. */
-  readonly finalSteps: number;
-  /** A checkpoint is written every this many steps. */
-  readonly checkpointEvery: number;
-  /** Fake trainer only: wall time of one step, in ms. */
-  readonly fakeStepMillis?: number;
-}
-
-export interface SearchSpec {
-  readonly preset: PresetName;
-  readonly tasks: readonly string[];
-  /** Data folder (GLUE layout) as the workers see it. */
-  readonly dataDir?: string;
-  /** Artifact ref of the teacher (a model directory manifest). */
-  readonly teacherRef?: string;
-  /** Artifact ref of the warm-up supernet checkpoint candidates start from. */
-  readonly supernetRef?: string;
-  readonly seed: number;
-  /** Candidates evaluated at once (the number of GPU workers you want busy). */
-  readonly parallelism: number;
-  /** Candidates sampled per batch (LaNAS `train_interval`). Changes the answer; parallelism does not. */
-  readonly batchSize: number;
-  readonly stages: Readonly<Record<StageName, number>>;
-  readonly budget: TrainingBudget;
-  /** Inclusive parameter budget in millions (checked by the real sampler/validator). */
-  readonly paramRange?: readonly [number, number];
-  readonly topK?: number;
-  /**
-   * The trainings' settings (warm-up, proxy, weight sharing, scoring, final). Absent: the preset's
-   * (efficientbert/search/stages.ts PLAN_PRESETS). `budget` sizes the fake trainer's runs instead.
-   */
-  readonly method?: MethodSettings;
-}
-
-export interface CandidateSpec {
-  readonly searchId: string;
-  /** Unique within the search and stable across reruns: `<stage>-<index, 4 digits>`, or the support stage's name. */
-  readonly id: string;
-  readonly stage: CandidateStage;
-  readonly index: number;
-  /** The architecture in the paper's notation: one expression per layer, joined by ', '. */
-  readonly arch: string;
-  /** Training seed for this candidate, drawn from the search PRNG. */
-  readonly seed: number;
-}
-
-export type CandidateStatus = 'ok' | 'invalid' | 'failed';
-
-export interface CandidateResult {
-  readonly id: string;
-  readonly stage: CandidateStage;
-  readonly index: number;
-  readonly arch: string;
-  readonly status: CandidateStatus;
-  /** Held-out accuracy (the search reward); 0 for invalid or failed candidates. */
-  readonly reward: number;
-  readonly steps?: number;
-  /** Artifact ref of the full result record. */
-  readonly resultRef?: string;
-  /** Artifact ref of the trained weights, where later steps need them (supernets, the final model). */
-  readonly checkpointRef?: string;
-  /** Warm-up: the teacher every later training distills from (trained by the warm-up when not given). */
-  readonly teacherRef?: string;
-  /** Final: the exported model packages (a directory `<name>/<version>/...`) to serve. */
-  readonly modelRef?: string;
-  /** Measured scores besides the reward, e.g. the final model's dev metrics. */
-  readonly metrics?: Readonly<Record<string, number>>;
-  readonly error?: string;
-}
+import { PRESETS } from '../space/presets';
+import {
+  type CandidateResult,
+  type CandidateSpec,
+  type CandidateStage,
+  candidateId,
+  leaderboard,
+  STAGES,
+  type StageName,
+  type SupportStage,
+} from './candidates';
+import type { SearchSpec } from './spec';
 
 export interface SamplerContext {
   readonly stage: StageName;
@@ -152,36 +75,6 @@ export interface StageOutcome {
   readonly stopped: boolean;
 }
 
-export const DEFAULT_TOP_K = 10;
-
-export function candidateId(stage: CandidateStage, index: number): string {
-  return isSupportStage(stage) ? stage : `${stage}-${String(index).padStart(4, '0')}`;
-}
-
-export function isSupportStage(stage: CandidateStage): stage is SupportStage {
-  return stage === 'warmup' || stage === 'sharing' || stage === 'final';
-}
-
-/** Best first; ties broken by stage order then index, so the order never depends on timing. */
-export function compareResults(a: CandidateResult, b: CandidateResult): number {
-  if (b.reward !== a.reward) return b.reward - a.reward;
-  const sa = stageOrder(a.stage);
-  const sb = stageOrder(b.stage);
-  if (sa !== sb) return sa - sb;
-  return a.index - b.index;
-}
-
-function stageOrder(s: CandidateStage): number {
-  return RUN_ORDER.indexOf(s);
-}
-
-export function leaderboard(results: readonly CandidateResult[], k = DEFAULT_TOP_K): CandidateResult[] {
-  return results
-    .filter((r) => r.status === 'ok')
-    .sort(compareResults)
-    .slice(0, k);
-}
-
 /**
  * Shrinks a stage state for continue-as-new (payloads are limited to 2 MB): candidates outside
  * the top k keep only what samplers read (id, stage, index, arch, status, reward). Lossless for
@@ -214,7 +107,7 @@ export async function runStage(
 ): Promise<StageOutcome> {
   const ctx: SamplerContext = {
     stage: plan.stage,
-    layers: PRESET_LAYERS[spec.preset],
+    layers: PRESETS[spec.preset].layers,
     spec,
     ...(state.base === undefined ? {} : { base: state.base }),
   };
@@ -249,7 +142,7 @@ export async function runStage(
       break;
     }
   }
-  return summarizeStage(plan, current, spec.topK ?? DEFAULT_TOP_K, stopped);
+  return summarizeStage(plan, current, spec.topK, stopped);
 }
 
 export function summarizeStage(
@@ -394,66 +287,4 @@ export async function runSearch(
   if (!deps.shouldContinue()) return outcome({ winner, cancelled: true });
   const final = await runSupport('final', winner.arch, working);
   return outcome({ winner, final, cancelled: false });
-}
-
-// ---------------------------------------------------------------------------------------------
-// Validation of a search spec: field paths as the API names them (snake_case).
-
-export interface FieldError {
-  readonly field: string;
-  readonly message: string;
-}
-
-export const LIMITS = { maxCandidatesPerStage: 100_000, maxParallelism: 1024, maxBatchSize: 1000 } as const;
-
-export function validateSearchSpec(spec: SearchSpec): FieldError[] {
-  const errors: FieldError[] = [];
-  const err = (field: string, message: string) => errors.push({ field, message });
-  const posInt = (field: string, v: unknown, max: number) => {
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > max) {
-      err(field, `must be an integer in [1, ${max}], got ${String(v)}`);
-    }
-  };
-  if (!(spec.preset in PRESET_LAYERS))
-    err('preset', `must be one of tiny, small, paper, got '${spec.preset}'`);
-  if (!Array.isArray(spec.tasks) || spec.tasks.length === 0) err('tasks', 'must name at least one task');
-  else if (spec.tasks.some((t) => typeof t !== 'string' || !/^[a-z0-9-]+$/i.test(t))) {
-    err('tasks', 'task names are letters, digits and dashes');
-  }
-  if (!Number.isInteger(spec.seed) || spec.seed < 0 || spec.seed > 0xffffffff) {
-    err('seed', `must be an integer in [0, 2^32), got ${spec.seed}`);
-  }
-  posInt('parallelism', spec.parallelism, LIMITS.maxParallelism);
-  posInt('batch_size', spec.batchSize, LIMITS.maxBatchSize);
-  for (const s of STAGES) {
-    const v = spec.stages?.[s];
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > LIMITS.maxCandidatesPerStage) {
-      err(
-        `stages.${s}_candidates`,
-        `must be an integer in [1, ${LIMITS.maxCandidatesPerStage}], got ${String(v)}`,
-      );
-    }
-  }
-  posInt('budget.steps', spec.budget?.steps, 10_000_000);
-  posInt('budget.final_steps', spec.budget?.finalSteps, 10_000_000);
-  posInt('budget.checkpoint_every', spec.budget?.checkpointEvery, 10_000_000);
-  if (spec.budget?.fakeStepMillis !== undefined && !(spec.budget.fakeStepMillis >= 0)) {
-    err('budget.fake_step_millis', 'must be >= 0');
-  }
-  if (spec.paramRange) {
-    const [lo, hi] = spec.paramRange;
-    if (!(lo >= 0 && hi > lo)) err('param_range', `must satisfy 0 <= min < max, got [${lo}, ${hi}]`);
-  }
-  if (spec.topK !== undefined) posInt('top_k', spec.topK, 1000);
-  if (spec.teacherRef !== undefined && !/^sha256:[0-9a-f]{64}$/.test(spec.teacherRef)) {
-    err('teacher_ref', 'must be an artifact ref sha256:<64 hex>');
-  }
-  if (spec.supernetRef !== undefined && !/^sha256:[0-9a-f]{64}$/.test(spec.supernetRef)) {
-    err('supernet_ref', 'must be an artifact ref sha256:<64 hex>');
-  }
-  return errors;
-}
-
-export function layersOf(preset: PresetName): number {
-  return PRESET_LAYERS[preset];
 }

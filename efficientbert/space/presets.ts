@@ -1,3 +1,5 @@
+import { isPresetName, type PresetName } from '../core/presets';
+
 /** Shape of a student encoder (MobileBERT-style trigram embedding, post-LN Transformer). */
 export interface StudentConfig {
   readonly vocabSize: number;
@@ -18,8 +20,6 @@ export interface StudentConfig {
   /** Sequence length used by training and serving defaults. */
   readonly maxSeq: number;
 }
-
-export type PresetName = 'tiny' | 'small' | 'paper';
 
 const BERT_VOCAB = 30522;
 
@@ -73,10 +73,10 @@ export const PRESETS: Readonly<Record<PresetName, StudentConfig>> = {
 export const PAPER_TINY: StudentConfig = { ...PRESETS.paper, hidden: 360, ffnHidden: 360 };
 
 export function presetByName(name: string): StudentConfig {
-  if (!(name in PRESETS)) {
+  if (!isPresetName(name)) {
     throw new RangeError(`unknown preset '${name}' (expected one of ${Object.keys(PRESETS).join(', ')})`);
   }
-  return PRESETS[name as PresetName];
+  return PRESETS[name];
 }
 
 /** Intermediate width of an FFN block with ratio divisor Y. */

@@ -1,6 +1,12 @@
 /** Proto messages (as @grpc/proto-loader gives them: snake_case, enums as names) ↔ internal types. */
-import type { CandidateResult, FieldError, SearchSpec } from '../../efficientbert/search/driver';
-import { PLAN_PRESETS, type PlanPreset } from '../../efficientbert/search/plan/presets';
+import type { FieldError } from '../../efficientbert/core/field-errors';
+import { isPresetName } from '../../efficientbert/core/presets';
+import {
+  type CandidateResult,
+  presetError,
+  resolveSearchSpec,
+  type SearchSpec,
+} from '../../efficientbert/search';
 import type { SearchProgress, SearchStatus } from '../../workflows/definitions';
 import { methodFromPb, methodToPb, type PbMethod } from './method';
 
@@ -41,54 +47,54 @@ export function statusFromPb(s: string | number | undefined): SearchStatus | und
   return names.includes(name) ? name : undefined;
 }
 
+/** proto3 leaves unset scalars at 0 / "": those mean "the default" (the preset's, or DEFAULTS). */
+function set<T>(value: T | undefined | null): T | undefined {
+  return value === undefined || value === null || value === 0 || value === '' ? undefined : value;
+}
+
 /**
- * Fills defaults (the preset's stage counts and training settings) and converts; the field errors
- * name the request fields (`spec.…`). The spec keeps the resolved method, so a search's settings
- * are fixed when it starts even if a preset changes later.
+ * Decodes a request and fills its defaults, once (resolveSearchSpec: the preset's stage counts,
+ * trainings and parameter budget); the field errors name the request fields (`spec.…`). The spec
+ * keeps the resolved settings, so a search's settings are fixed when it starts even if a preset
+ * changes later. The caller validates the result (validateSearchSpec).
  */
 export function specFromPb(pb: PbSearchSpec | null | undefined): { spec?: SearchSpec; errors: FieldError[] } {
   if (!pb) return { errors: [{ field: 'spec', message: 'is required' }] };
+  if (!isPresetName(pb.preset)) return { errors: [presetError(pb.preset)] };
   const { method, errors } = methodFromPb(pb.preset, pb.method);
   if (errors.length) return { errors };
-  const plan = PLAN_PRESETS[pb.preset as PlanPreset];
-  const stages = pb.stages ?? {
-    stage1_candidates: plan?.stage1.candidates ?? 0,
-    stage2_candidates: plan?.stage2.candidates ?? 0,
-    stage3_candidates: plan?.stage3.candidates ?? 0,
-  };
-  const proxySteps = method ? method.proxy.pretrainSteps + method.proxy.finetuneSteps : 0;
-  const finalSteps = method ? method.final.pretrainSteps + method.final.finetuneSteps : 0;
-  const budget = pb.budget ?? { steps: 0, final_steps: 0, checkpoint_every: 0, fake_step_millis: 0 };
-  // Unset budget fields are sized from the method, so a spec may name only checkpoint_every.
-  const steps = budget.steps || proxySteps;
-  const spec: SearchSpec = {
-    preset: pb.preset as SearchSpec['preset'],
+  const budget = pb.budget;
+  const range = pb.param_range;
+  const spec = resolveSearchSpec({
+    preset: pb.preset,
     tasks: pb.tasks,
     seed: pb.seed,
-    parallelism: pb.parallelism || 1,
-    batchSize: pb.batch_size || 10,
-    stages: {
-      stage1: stages.stage1_candidates,
-      stage2: stages.stage2_candidates,
-      stage3: stages.stage3_candidates,
-    },
+    parallelism: set(pb.parallelism),
+    batchSize: set(pb.batch_size),
+    // Stage counts come as a whole: a message with a zero count is a bad count, not "the preset's".
+    stages: pb.stages
+      ? {
+          stage1: pb.stages.stage1_candidates,
+          stage2: pb.stages.stage2_candidates,
+          stage3: pb.stages.stage3_candidates,
+        }
+      : undefined,
     budget: {
-      steps,
-      finalSteps: budget.final_steps || finalSteps || 3 * steps,
-      // A kd checkpoint holds weights and optimizer moments (tens of MB even at `tiny`): by
-      // default at most two per candidate, and every 100 steps at the most.
-      checkpointEvery: budget.checkpoint_every || Math.max(100, Math.ceil(steps / 2)),
-      ...(budget.fake_step_millis ? { fakeStepMillis: budget.fake_step_millis } : {}),
+      steps: set(budget?.steps),
+      finalSteps: set(budget?.final_steps),
+      checkpointEvery: set(budget?.checkpoint_every),
+      fakeStepMillis: set(budget?.fake_step_millis),
     },
-    ...(method ? { method } : {}),
-    topK: pb.top_k || 10,
-    ...(pb.data_dir ? { dataDir: pb.data_dir } : {}),
-    ...(pb.teacher_ref ? { teacherRef: pb.teacher_ref } : {}),
-    ...(pb.supernet_ref ? { supernetRef: pb.supernet_ref } : {}),
-    ...(pb.param_range && (pb.param_range.min_millions || pb.param_range.max_millions)
-      ? { paramRange: [pb.param_range.min_millions, pb.param_range.max_millions] as const }
-      : {}),
-  };
+    method,
+    topK: set(pb.top_k),
+    dataDir: set(pb.data_dir),
+    teacherRef: set(pb.teacher_ref),
+    supernetRef: set(pb.supernet_ref),
+    paramRange:
+      range && (range.min_millions || range.max_millions)
+        ? [range.min_millions, range.max_millions]
+        : undefined,
+  });
   return { spec, errors: [] };
 }
 
@@ -116,8 +122,8 @@ export function specToPb(spec: SearchSpec): PbSearchSpec {
     param_range: spec.paramRange
       ? { min_millions: spec.paramRange[0], max_millions: spec.paramRange[1] }
       : null,
-    top_k: spec.topK ?? 10,
-    method: spec.method ? methodToPb(spec.method) : null,
+    top_k: spec.topK,
+    method: methodToPb(spec.method),
   };
 }
 

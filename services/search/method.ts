@@ -1,18 +1,20 @@
 /**
  * The `method` of a search spec (proto MethodSettings) ↔ MethodSettings: unset fields take the
- * preset's values, so a client overrides only what it names; the merged settings are validated by
- * the plan's own rules, their field paths rewritten to the request's (`spec.method.proxy.batch_size`).
+ * preset's values, so a client overrides only what it names; the merged settings are checked by
+ * the library's rules (efficientbert/search/spec.ts), their field paths under the request's
+ * (`spec.method.proxy.batch_size`).
  */
-import { GLUE_TASKS } from '../../efficientbert/data/glue';
-import type { FieldError } from '../../efficientbert/search/driver';
+import type { FieldError } from '../../efficientbert/core/field-errors';
+import { isPresetName } from '../../efficientbert/core/presets';
 import {
   type KdSchedule,
+  type MethodOverrides,
   type MethodSettings,
+  mergeMethod,
   methodOf,
   PLAN_PRESETS,
-  type PlanPreset,
-  validateSearchPlan,
-} from '../../efficientbert/search/plan/presets';
+  validateMethod,
+} from '../../efficientbert/search';
 
 type Pb<T> = {
   [K in keyof T]?: T[K] extends readonly string[] ? string[] : T[K] extends object ? Pb<T[K]> | null : T[K];
@@ -56,119 +58,61 @@ interface PbFinal extends PbSteps {
 }
 
 /** proto3 leaves unset scalars at 0 / "" / []: those mean "the preset's value". */
-function or<T>(value: T | undefined | null, fallback: T): T {
-  if (value === undefined || value === null || value === 0 || value === '') return fallback;
-  if (Array.isArray(value) && value.length === 0) return fallback;
+function set<T>(value: T | undefined | null): T | undefined {
+  if (value === undefined || value === null || value === 0 || value === '') return undefined;
+  if (Array.isArray(value) && value.length === 0) return undefined;
   return value;
 }
 
-function steps(pb: Pb<PbSteps> | null | undefined, d: KdSchedule): KdSchedule {
+function steps(pb: Pb<PbSteps> | null | undefined): Partial<KdSchedule> {
   return {
-    pretrainSteps: or(pb?.pretrain_steps, d.pretrainSteps),
-    pretrainLearningRate: or(pb?.pretrain_learning_rate, d.pretrainLearningRate),
-    finetuneSteps: or(pb?.finetune_steps, d.finetuneSteps),
-    finetuneLearningRate: or(pb?.finetune_learning_rate, d.finetuneLearningRate),
-    batchSize: or(pb?.batch_size, d.batchSize),
+    pretrainSteps: set(pb?.pretrain_steps),
+    pretrainLearningRate: set(pb?.pretrain_learning_rate),
+    finetuneSteps: set(pb?.finetune_steps),
+    finetuneLearningRate: set(pb?.finetune_learning_rate),
+    batchSize: set(pb?.batch_size),
   };
 }
 
-function snake(path: string): string {
-  return path.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+/** The fields a request names; proto defaults are left undefined (the preset's value). */
+function methodOverridesFromPb(pb: PbMethod | null | undefined): MethodOverrides {
+  return {
+    warmup: {
+      teacher: {
+        layers: set(pb?.warmup?.teacher?.layers),
+        heads: set(pb?.warmup?.teacher?.heads),
+        steps: set(pb?.warmup?.teacher?.steps),
+        learningRate: set(pb?.warmup?.teacher?.learning_rate),
+      },
+      ...steps(pb?.warmup),
+      task: set(pb?.warmup?.task),
+      trainFraction: set(pb?.warmup?.train_fraction),
+    },
+    proxy: {
+      ...steps(pb?.proxy),
+      task: set(pb?.proxy?.task),
+      trainFraction: set(pb?.proxy?.train_fraction),
+      heldOutFraction: set(pb?.proxy?.held_out_fraction),
+    },
+    weightSharing: {
+      ...steps(pb?.weight_sharing),
+      tasks: set(pb?.weight_sharing?.tasks),
+      trainFraction: set(pb?.weight_sharing?.train_fraction),
+    },
+    scoring: { task: set(pb?.scoring?.task), heldOutFraction: set(pb?.scoring?.held_out_fraction) },
+    final: { ...steps(pb?.final), tasks: set(pb?.final?.tasks) },
+  };
 }
 
-/** Plan field paths → request field paths (the proxy appears in stages 1 and 2 of a plan). */
-const PLAN_TO_REQUEST: readonly [RegExp, string][] = [
-  [/^warmup\b/, 'spec.method.warmup'],
-  [/^stage[12]\.proxy\b/, 'spec.method.proxy'],
-  [/^stage3\.weightSharing\b/, 'spec.method.weight_sharing'],
-  [/^stage3\.scoring\b/, 'spec.method.scoring'],
-  [/^final\b/, 'spec.method.final'],
-];
-
+/** The preset's trainings with the request's overrides, checked; errors name the request fields. */
 export function methodFromPb(
   preset: string,
   pb: PbMethod | null | undefined,
 ): { method?: MethodSettings; errors: FieldError[] } {
-  const plan = PLAN_PRESETS[preset as PlanPreset];
-  if (!plan) return { errors: [] }; // the spec's own validation reports the preset
-  const d = methodOf(plan);
-  const method: MethodSettings = {
-    warmup: {
-      teacher: {
-        layers: or(pb?.warmup?.teacher?.layers, d.warmup.teacher.layers),
-        heads: or(pb?.warmup?.teacher?.heads, d.warmup.teacher.heads),
-        steps: or(pb?.warmup?.teacher?.steps, d.warmup.teacher.steps),
-        learningRate: or(pb?.warmup?.teacher?.learning_rate, d.warmup.teacher.learningRate),
-      },
-      ...steps(pb?.warmup, d.warmup),
-      task: or(pb?.warmup?.task, d.warmup.task),
-      trainFraction: or(pb?.warmup?.train_fraction, d.warmup.trainFraction),
-    },
-    proxy: {
-      ...steps(pb?.proxy, d.proxy),
-      task: or(pb?.proxy?.task, d.proxy.task),
-      trainFraction: or(pb?.proxy?.train_fraction, d.proxy.trainFraction),
-      heldOutFraction: or(pb?.proxy?.held_out_fraction, d.proxy.heldOutFraction),
-    },
-    weightSharing: {
-      ...steps(pb?.weight_sharing, d.weightSharing),
-      tasks: or(pb?.weight_sharing?.tasks, [...d.weightSharing.tasks]),
-      trainFraction: or(pb?.weight_sharing?.train_fraction, d.weightSharing.trainFraction),
-    },
-    scoring: {
-      task: or(pb?.scoring?.task, d.scoring.task),
-      heldOutFraction: or(pb?.scoring?.held_out_fraction, d.scoring.heldOutFraction),
-    },
-    final: {
-      ...steps(pb?.final, d.final),
-      tasks: or(pb?.final?.tasks, [...d.final.tasks]),
-    },
-  };
-  const errors = validateMethod(preset as PlanPreset, method);
+  if (!isPresetName(preset)) return { errors: [] }; // the spec's own validation reports the preset
+  const method = mergeMethod(methodOf(PLAN_PRESETS[preset]), methodOverridesFromPb(pb));
+  const errors = validateMethod(preset, method).map((e) => ({ ...e, field: `spec.${e.field}` }));
   return errors.length ? { errors } : { method, errors };
-}
-
-/** The plan's rules on `method`, plus what only a running search needs: tasks we have readers for. */
-export function validateMethod(preset: PlanPreset, method: MethodSettings): FieldError[] {
-  const plan = PLAN_PRESETS[preset];
-  const merged = {
-    ...plan,
-    warmup: method.warmup,
-    stage1: { ...plan.stage1, proxy: method.proxy },
-    stage2: { ...plan.stage2, proxy: method.proxy },
-    stage3: { ...plan.stage3, weightSharing: method.weightSharing, scoring: method.scoring },
-    final: method.final,
-  };
-  const seen = new Set<string>();
-  const errors: FieldError[] = [];
-  for (const e of validateSearchPlan(merged)) {
-    const rule = PLAN_TO_REQUEST.find(([re]) => re.test(e.field));
-    if (!rule) continue;
-    const field = snake(e.field.replace(rule[0], rule[1]));
-    if (seen.has(field)) continue;
-    seen.add(field);
-    errors.push({ field, message: e.message.slice(e.field.length + 1) });
-  }
-  const known = (field: string, task: string) => {
-    if (!(task in GLUE_TASKS) && !seen.has(field))
-      errors.push({
-        field,
-        message: `must be a GLUE task (${Object.keys(GLUE_TASKS).join(', ')}), got '${task}'`,
-      });
-  };
-  known('spec.method.warmup.task', method.warmup.task);
-  known('spec.method.proxy.task', method.proxy.task);
-  for (const [i, t] of method.weightSharing.tasks.entries())
-    known(`spec.method.weight_sharing.tasks[${i}]`, t);
-  known('spec.method.scoring.task', method.scoring.task);
-  for (const [i, t] of method.final.tasks.entries()) known(`spec.method.final.tasks[${i}]`, t);
-  const { scoring, weightSharing } = method;
-  if (weightSharing.tasks.includes(scoring.task) && weightSharing.trainFraction + scoring.heldOutFraction > 1)
-    errors.push({
-      field: 'spec.method.scoring.held_out_fraction',
-      message: 'must not overlap spec.method.weight_sharing.train_fraction (sum <= 1)',
-    });
-  return errors;
 }
 
 export function methodToPb(m: MethodSettings) {

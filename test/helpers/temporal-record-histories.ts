@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { ArtifactStore } from '../../efficientbert/artifacts';
-import type { SearchSpec } from '../../efficientbert/search/driver';
+import { resolveSearchSpec, type SearchSpec } from '../../efficientbert/search';
 import {
   cancelSignal,
   pauseSignal,
@@ -26,7 +26,7 @@ import { bundleWorkflowsToFile, WorkerProcess } from './temporal-worker';
 
 export const HISTORY_DIR = path.join(__dirname, '..', 'fixtures', 'histories');
 
-const SPEC: SearchSpec = {
+const SPEC: SearchSpec = resolveSearchSpec({
   preset: 'tiny',
   tasks: ['sst2'],
   seed: 3,
@@ -35,7 +35,7 @@ const SPEC: SearchSpec = {
   stages: { stage1: 10, stage2: 2, stage3: 2 },
   budget: { steps: 3, finalSteps: 4, checkpointEvery: 2, fakeStepMillis: 20 },
   topK: 3,
-};
+});
 
 async function saveAll(client: Client, searchId: string, prefix: string): Promise<string[]> {
   const written: string[] = [];

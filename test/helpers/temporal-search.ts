@@ -3,11 +3,11 @@
  * and checks over the training log that the artifact store keeps.
  */
 import type { ArtifactStore } from '../../efficientbert/artifacts';
-import type { SearchOutcome, SearchSpec } from '../../efficientbert/search/driver';
+import { resolveSearchSpec, type SearchOutcome, type SearchSpec } from '../../efficientbert/search';
 import { type TrainingLogRecord, trainingLog } from '../../workflows/activities';
 import type { TrainingOptions } from '../../workflows/definitions';
 
-export const FAST_SPEC: SearchSpec = {
+export const FAST_SPEC: SearchSpec = resolveSearchSpec({
   preset: 'tiny',
   tasks: ['sst2'],
   seed: 20211,
@@ -16,7 +16,7 @@ export const FAST_SPEC: SearchSpec = {
   stages: { stage1: 8, stage2: 4, stage3: 4 },
   budget: { steps: 10, finalSteps: 12, checkpointEvery: 3, fakeStepMillis: 80 },
   topK: 5,
-};
+});
 
 export const FAST_TRAINING: TrainingOptions = {
   heartbeatTimeoutMs: 3000,

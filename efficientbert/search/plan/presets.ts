@@ -3,13 +3,13 @@
  * typed data saying what each stage searches, how many candidates, how each is scored, with every
  * count configurable and three presets. Architectures are strings in token form
  * (`linear1_1(gelu(linear1_1(x,wb1)),wb2)`, layers joined by ', '), so a plan travels as JSON
- * (gRPC, Temporal payloads) without the space's types. `validateSearchPlan` names the offending
- * field of every error; the API turns them into INVALID_ARGUMENT.
+ * (gRPC, Temporal payloads) without the space's types. The rules a plan must satisfy are in
+ * validate.ts; what a trainer takes from a plan, in method.ts.
  */
+import type { PresetName } from '../../core/presets';
 import { LINEAR_NAMES } from '../../space/linear-names';
+import { PRESETS } from '../../space/presets';
 import type { ParamBudget } from '../../space/sample';
-
-export type PlanPreset = 'tiny' | 'small' | 'paper';
 
 /** Every KD training of a search: pre-training KD (attention + hidden), then fine-tuning KD. */
 export interface KdSchedule {
@@ -111,7 +111,7 @@ export interface FinalPlan extends KdSchedule {
 }
 
 export interface SearchPlan {
-  readonly preset: PlanPreset;
+  readonly preset: PresetName;
   readonly layers: number;
   readonly warmup: WarmupPlan;
   readonly stage1: Stage1Plan;
@@ -131,8 +131,7 @@ export function allLinear11(layers: number): string {
 const GLUE8 = ['mnli', 'qqp', 'qnli', 'sst2', 'cola', 'stsb', 'mrpc', 'rte'] as const;
 
 function plan(
-  preset: PlanPreset,
-  layers: number,
+  preset: PresetName,
   s: {
     candidates: [number, number, number];
     parallelism: number;
@@ -146,6 +145,8 @@ function plan(
   },
 ): SearchPlan {
   const budget = s.paramBudget === undefined ? {} : { paramBudget: s.paramBudget };
+  // The student's depth is the preset's shape (space/presets.ts), not a second number here.
+  const layers = PRESETS[preset].layers;
   return {
     preset,
     layers,
@@ -185,8 +186,8 @@ function plan(
  * candidate counts (spec §4.5) and gives data sizes in epochs; the paper preset's counts and step
  * numbers are our estimates (steps = examples / global batch, batch = 64 per GPU × GPUs).
  */
-export const PLAN_PRESETS: Readonly<Record<PlanPreset, SearchPlan>> = {
-  tiny: plan('tiny', 2, {
+export const PLAN_PRESETS: Readonly<Record<PresetName, SearchPlan>> = {
+  tiny: plan('tiny', {
     candidates: [12, 8, 8],
     warmup: {
       teacher: { layers: 2, heads: 2, steps: 300, learningRate: 1e-3 },
@@ -230,7 +231,7 @@ export const PLAN_PRESETS: Readonly<Record<PlanPreset, SearchPlan>> = {
       tasks: ['sst2'],
     },
   }),
-  small: plan('small', 4, {
+  small: plan('small', {
     candidates: [60, 40, 40],
     warmup: {
       teacher: { layers: 4, heads: 4, steps: 2000, learningRate: 1e-3 },
@@ -273,7 +274,7 @@ export const PLAN_PRESETS: Readonly<Record<PlanPreset, SearchPlan>> = {
       tasks: ['sst2'],
     },
   }),
-  paper: plan('paper', 6, {
+  paper: plan('paper', {
     candidates: [1000, 500, 500],
     // A search at this size is given a fine-tuned BERT-base teacher (teacher_ref); these teacher
     // settings only apply without one.
@@ -327,191 +328,3 @@ export const PLAN_PRESETS: Readonly<Record<PlanPreset, SearchPlan>> = {
     },
   }),
 };
-
-export interface PlanError {
-  /** Dotted path of the offending field, e.g. `stage1.candidates`. */
-  readonly field: string;
-  /** A sentence starting with the field, e.g. `stage1.candidates must be a positive integer, got 0`. */
-  readonly message: string;
-}
-
-const ARCH_TOKEN = /^[a-z0-9_(),]+$/;
-
-/** Every problem in `plan`, each naming its field; empty when the plan is valid. */
-export function validateSearchPlan(plan: SearchPlan): PlanError[] {
-  const errors: PlanError[] = [];
-  const fail = (field: string, rule: string, got: unknown): void => {
-    errors.push({ field, message: `${field} ${rule}, got ${JSON.stringify(got) ?? String(got)}` });
-  };
-  const posInt = (field: string, v: unknown) => {
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) fail(field, 'must be a positive integer', v);
-  };
-  const positive = (field: string, v: unknown) => {
-    if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v)) fail(field, 'must be a positive number', v);
-  };
-  const fraction = (field: string, v: unknown) => {
-    if (typeof v !== 'number' || !(v > 0 && v <= 1)) fail(field, 'must be in (0, 1]', v);
-  };
-  const task = (field: string, v: unknown) => {
-    if (typeof v !== 'string' || !/^[a-z0-9-]+$/.test(v))
-      fail(field, 'must be a task name (lowercase, digits, dashes)', v);
-  };
-  const tasks = (field: string, v: unknown) => {
-    if (!Array.isArray(v) || v.length === 0) fail(field, 'must name at least one task', v);
-    else
-      v.forEach((t, i) => {
-        task(`${field}[${i}]`, t);
-      });
-  };
-  const arch = (field: string, v: unknown, layers: number | undefined) => {
-    const parts = typeof v === 'string' ? v.split(', ') : [];
-    if (typeof v !== 'string' || !parts.every((p) => ARCH_TOKEN.test(p)))
-      fail(field, 'must be in token form', v);
-    else if (layers !== undefined && parts.length !== layers)
-      fail(field, `must have ${layers} layers`, parts.length);
-  };
-  const budget = (field: string, b: ParamBudget | undefined) => {
-    if (b === undefined) return;
-    if (typeof b.min !== 'number' || !(b.min >= 0)) fail(`${field}.min`, 'must be a number >= 0', b.min);
-    if (typeof b.max !== 'number' || !(b.max > b.min))
-      fail(`${field}.max`, `must be greater than ${field}.min`, b.max);
-  };
-  const sampler = (field: string, s: StageSampler) => {
-    posInt(`${field}.nInit`, s.nInit);
-    posInt(`${field}.trainInterval`, s.trainInterval);
-    if (typeof s.cp !== 'number' || !(s.cp >= 0) || !Number.isFinite(s.cp)) {
-      fail(`${field}.cp`, 'must be a finite number >= 0', s.cp);
-    }
-    if (typeof s.localShare !== 'number' || !(s.localShare >= 0 && s.localShare <= 1))
-      fail(`${field}.localShare`, 'must be in [0, 1]', s.localShare);
-    const t = s.splitThresholds;
-    if (!Array.isArray(t) || t.some((x, i) => !Number.isInteger(x) || x < 1 || (i > 0 && x <= t[i - 1]!))) {
-      fail(`${field}.splitThresholds`, 'must be increasing positive integers', t);
-    }
-  };
-  const common = (field: string, s: StageCommon) => {
-    posInt(`${field}.candidates`, s.candidates);
-    posInt(`${field}.parallelism`, s.parallelism);
-    if (s.sampler === undefined) fail(`${field}.sampler`, 'is required', undefined);
-    else sampler(`${field}.sampler`, s.sampler);
-  };
-  const schedule = (field: string, k: KdSchedule) => {
-    posInt(`${field}.pretrainSteps`, k.pretrainSteps);
-    positive(`${field}.pretrainLearningRate`, k.pretrainLearningRate);
-    posInt(`${field}.finetuneSteps`, k.finetuneSteps);
-    positive(`${field}.finetuneLearningRate`, k.finetuneLearningRate);
-    posInt(`${field}.batchSize`, k.batchSize);
-  };
-  const proxy = (field: string, p: ProxyTraining) => {
-    if (p === undefined) {
-      fail(field, 'is required', undefined);
-      return;
-    }
-    schedule(field, p);
-    task(`${field}.task`, p.task);
-    fraction(`${field}.trainFraction`, p.trainFraction);
-    fraction(`${field}.heldOutFraction`, p.heldOutFraction);
-    if (p.trainFraction + p.heldOutFraction > 1) {
-      fail(
-        `${field}.heldOutFraction`,
-        `must not overlap ${field}.trainFraction (sum <= 1)`,
-        p.heldOutFraction,
-      );
-    }
-  };
-
-  if (!['tiny', 'small', 'paper'].includes(plan.preset))
-    fail('preset', 'must be one of tiny, small, paper', plan.preset);
-  posInt('layers', plan.layers);
-  const layers = Number.isInteger(plan.layers) ? plan.layers : undefined;
-
-  const w0 = plan.warmup;
-  if (w0 === undefined) fail('warmup', 'is required', undefined);
-  else {
-    if (w0.teacher === undefined) fail('warmup.teacher', 'is required', undefined);
-    else {
-      posInt('warmup.teacher.layers', w0.teacher.layers);
-      posInt('warmup.teacher.heads', w0.teacher.heads);
-      posInt('warmup.teacher.steps', w0.teacher.steps);
-      positive('warmup.teacher.learningRate', w0.teacher.learningRate);
-    }
-    schedule('warmup', w0);
-    task('warmup.task', w0.task);
-    fraction('warmup.trainFraction', w0.trainFraction);
-  }
-
-  const s1 = plan.stage1;
-  if (s1 === undefined) fail('stage1', 'is required', undefined);
-  else {
-    common('stage1', s1);
-    budget('stage1.paramBudget', s1.paramBudget);
-    if (!Array.isArray(s1.seeds) || s1.seeds.length === 0)
-      fail('stage1.seeds', 'must list at least one expression', s1.seeds);
-    else
-      s1.seeds.forEach((e, i) => {
-        arch(`stage1.seeds[${i}]`, e, 1);
-      });
-    arch('stage1.firstCandidate', s1.firstCandidate, layers);
-    proxy('stage1.proxy', s1.proxy);
-  }
-
-  const s2 = plan.stage2;
-  if (s2 === undefined) fail('stage2', 'is required', undefined);
-  else {
-    common('stage2', s2);
-    if (s2.seedFrom !== 'winner-or-plain') fail('stage2.seedFrom', "must be 'winner-or-plain'", s2.seedFrom);
-    proxy('stage2.proxy', s2.proxy);
-  }
-
-  const s3 = plan.stage3;
-  if (s3 === undefined) fail('stage3', 'is required', undefined);
-  else {
-    common('stage3', s3);
-    budget('stage3.paramBudget', s3.paramBudget);
-    if (s3.sizeChoices !== 'stage2-or-any')
-      fail('stage3.sizeChoices', "must be 'stage2-or-any'", s3.sizeChoices);
-    const w = s3.weightSharing;
-    if (w === undefined) fail('stage3.weightSharing', 'is required', undefined);
-    else {
-      schedule('stage3.weightSharing', w);
-      tasks('stage3.weightSharing.tasks', w.tasks);
-      fraction('stage3.weightSharing.trainFraction', w.trainFraction);
-    }
-    if (s3.scoring === undefined) fail('stage3.scoring', 'is required', undefined);
-    else {
-      task('stage3.scoring.task', s3.scoring.task);
-      fraction('stage3.scoring.heldOutFraction', s3.scoring.heldOutFraction);
-    }
-  }
-
-  const f = plan.final;
-  if (f === undefined) fail('final', 'is required', undefined);
-  else {
-    schedule('final', f);
-    tasks('final.tasks', f.tasks);
-  }
-  return errors;
-}
-
-/**
- * What a candidate's trainer needs from a plan (the sampler settings stay with the workflow):
- * carried by the search spec, so a search's training settings are fixed when it starts.
- */
-export interface MethodSettings {
-  readonly warmup: WarmupPlan;
-  /** Stages 1 and 2 share one proxy training. */
-  readonly proxy: ProxyTraining;
-  readonly weightSharing: Stage3Plan['weightSharing'];
-  readonly scoring: Stage3Plan['scoring'];
-  readonly final: FinalPlan;
-}
-
-export function methodOf(plan: SearchPlan): MethodSettings {
-  return {
-    warmup: plan.warmup,
-    proxy: plan.stage1.proxy,
-    weightSharing: plan.stage3.weightSharing,
-    scoring: plan.stage3.scoring,
-    final: plan.final,
-  };
-}

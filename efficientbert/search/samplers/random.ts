@@ -5,7 +5,8 @@
  */
 
 import type { Prng } from '../../core/prng';
-import type { CandidateResult, CandidateSampler, SamplerContext } from '../driver';
+import type { CandidateResult } from '../candidates';
+import type { CandidateSampler, SamplerContext } from '../driver';
 
 const ACTS = ['gelu', 'sigmoid', 'tanh', 'relu', 'leaky_relu', 'elu', 'swish'] as const;
 const TEMPLATES = [

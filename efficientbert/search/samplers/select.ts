@@ -4,11 +4,11 @@
  * workflow behaviour: re-record the replay histories (test/helpers/temporal-record-histories.ts)
  * in the same change.
  *
- * `lanas` (default): LaNAS (efficientbert/search/lanas) over the space's stage generators
- * (efficientbert/space/sample.ts), with the sampler settings of the preset's stage plan
- * (efficientbert/search/stages.ts). Stage 1 starts from the all-linear1_1 model; stage 2 freezes
- * the sizes of stage 1's winner; stage 3 freezes stage 2's expressions. `random`: the stand-in
- * RandomSampler, kept for benchmarks.
+ * `lanas` (default): LaNAS (./lanas) over the space's stage generators (efficientbert/space/sample.ts),
+ * with the sampler settings of the preset's stage plan (../plan/presets.ts) and the spec's
+ * parameter range. Stage 1 starts from the all-linear1_1 model; stage 2 freezes the sizes of stage
+ * 1's winner; stage 3 freezes stage 2's expressions. `random`: the stand-in RandomSampler, kept
+ * for benchmarks.
  */
 
 import type { Prng } from '../../core/prng';
@@ -17,16 +17,11 @@ import { architectureFeatures, sizeFeatures } from '../../space/features';
 import { parseArchitecture } from '../../space/parse';
 import { PRESETS } from '../../space/presets';
 import { printArchitecture } from '../../space/print';
-import {
-  type ParamBudget,
-  type SamplePlan,
-  sampleArchitecture,
-  stage1Plan,
-  stage2Plan,
-  stage3Plan,
-} from '../../space/sample';
-import type { CandidateResult, CandidateSampler, SamplerContext, SearchSpec } from '../driver';
+import { type SamplePlan, sampleArchitecture, stage1Plan, stage2Plan, stage3Plan } from '../../space/sample';
+import type { CandidateResult } from '../candidates';
+import type { CandidateSampler, SamplerContext } from '../driver';
 import { allLinear11, PLAN_PRESETS } from '../plan/presets';
+import { paramBudgetOf, type SearchSpec } from '../spec';
 import {
   architectureNeighbour,
   type Candidate,
@@ -58,12 +53,8 @@ export class LanasStageSampler implements CandidateSampler {
     if (this.built?.key === key) return this.built;
     const config = PRESETS[ctx.spec.preset];
     const plan = PLAN_PRESETS[ctx.spec.preset];
-    const range = ctx.spec.paramRange ?? plan.stage1.paramBudget;
-    const budget: ParamBudget | undefined = range
-      ? 'min' in range
-        ? { min: range.min * 1e6, max: range.max * 1e6 }
-        : { min: range[0] * 1e6, max: range[1] * 1e6 }
-      : undefined;
+    // The spec carries the budget (the preset's, where the request named none: spec.ts).
+    const budget = paramBudgetOf(ctx.spec);
     const base = ctx.base === undefined ? undefined : parseArchitecture(ctx.base);
     let samplePlan: SamplePlan;
     let features: (a: Architecture) => number[];

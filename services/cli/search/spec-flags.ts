@@ -4,7 +4,8 @@
  * only parse numbers.
  */
 import { randomUUID } from 'node:crypto';
-import { PLAN_PRESETS, type PlanPreset } from '../../../efficientbert/search/plan/presets';
+import { isPresetName } from '../../../efficientbert/core/presets';
+import { PLAN_PRESETS } from '../../../efficientbert/search';
 import { intFlag, numberFlag, type ParsedArgs } from '../args';
 import { UsageError } from '../command';
 import type { Message } from '../rpc';
@@ -63,7 +64,7 @@ export function startRequestFromFlags(values: ParsedArgs['values'], dataDir: str
     .map((t) => t.trim())
     .filter(Boolean);
   const preset = (values.preset as string | undefined) ?? SPEC_DEFAULTS.preset;
-  const plan = PLAN_PRESETS[preset as PlanPreset];
+  const plan = isPresetName(preset) ? PLAN_PRESETS[preset] : undefined;
   const counts = (['stage1', 'stage2', 'stage3'] as const).map((k) => intFlag(values, k));
   // Unset counts take the preset's; an unknown preset is left for the server to name.
   const stages = counts.some((c) => c !== undefined)

@@ -7,8 +7,8 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ArtifactStore } from '../../../efficientbert/artifacts';
-import { layersOf } from '../../../efficientbert/search/driver';
 import { checkArchitecture } from '../../../efficientbert/space/check';
+import { PRESETS } from '../../../efficientbert/space/presets';
 import { type Trainer, TrainerError, type TrainerJob } from './protocol';
 
 export interface FakeCheckpoint {
@@ -52,7 +52,7 @@ export function fakeFinalState(arch: string, seed: number, steps: number): numbe
 export const fakeTrainer: Trainer = async (job: TrainerJob, emit) => {
   const { candidate } = job;
   const problem =
-    candidate.stage === 'warmup' ? undefined : checkArchitecture(candidate.arch, layersOf(job.preset));
+    candidate.stage === 'warmup' ? undefined : checkArchitecture(candidate.arch, PRESETS[job.preset].layers);
   if (problem) throw new TrainerError('invalid-architecture', problem);
   const store = new ArtifactStore(job.artifactsRoot);
   let step = 0;

@@ -1,7 +1,7 @@
 /**
  * The real trainer (EFFICIENTBERT_TRAINER=kd): runs one training of a search with tfjs, in the
  * trainer child process. Which training follows from the candidate's stage (see
- * efficientbert/distill/search-trainings.ts); this module only moves things between the artifact
+ * efficientbert/distill/trainings/); this module only moves things between the artifact
  * store and the library: the teacher and supernet weights in, checkpoints and results out.
  *
  * A checkpoint is a JSON record (what the activity heartbeats) pointing at a directory artifact of
@@ -16,22 +16,19 @@ import { Prng } from '../../../efficientbert/core/prng';
 import { glueTask } from '../../../efficientbert/data/glue';
 import { WordPieceTokenizer } from '../../../efficientbert/data/tokenizer';
 import { type Phase, type PhasePosition, runPhases, totalSteps } from '../../../efficientbert/distill/phases';
+import { headsFor, type TaskData, tokenizerDirOf } from '../../../efficientbert/distill/trainings/common';
+import { finalPhases, finalScores } from '../../../efficientbert/distill/trainings/final';
+import { proxyData, proxyPhases, proxyReward } from '../../../efficientbert/distill/trainings/proxy';
 import {
-  finalPhases,
-  finalScores,
-  headsFor,
-  proxyData,
-  proxyPhases,
-  proxyReward,
   sharedScore,
   sharingPhases,
   subnetworkSampler,
+} from '../../../efficientbert/distill/trainings/sharing';
+import {
   supernetArchitecture,
-  type TaskData,
   teacherConfigFor,
-  tokenizerDirOf,
   warmupPhases,
-} from '../../../efficientbert/distill/search-trainings';
+} from '../../../efficientbert/distill/trainings/warmup';
 import { exportStudentPackage } from '../../../efficientbert/export/model-package';
 import { PLAIN } from '../../../efficientbert/export/options';
 import { weightMapOf } from '../../../efficientbert/export/weight-source';
@@ -39,7 +36,7 @@ import { selectBackend } from '../../../efficientbert/model/backend';
 import { readSafetensors, writeSafetensors } from '../../../efficientbert/model/safetensors';
 import { StudentModel } from '../../../efficientbert/model/student-model';
 import { loadTeacher, saveTeacher, Teacher } from '../../../efficientbert/model/teacher';
-import { methodOf, PLAN_PRESETS } from '../../../efficientbert/search/plan/presets';
+import type { MethodSettings } from '../../../efficientbert/search';
 import type { Architecture } from '../../../efficientbert/space/ast';
 import { ParseError, parseArchitecture } from '../../../efficientbert/space/parse';
 import { PRESETS, type StudentConfig } from '../../../efficientbert/space/presets';
@@ -70,7 +67,7 @@ export function modelName(searchId: string, task: string): string {
 class Session {
   readonly store: ArtifactStore;
   readonly work: string;
-  readonly method;
+  readonly method: MethodSettings;
   readonly data: TaskData;
   readonly tokenizerDir: string;
   readonly rng: Prng;
@@ -82,7 +79,7 @@ class Session {
     readonly emit: Parameters<Trainer>[1],
   ) {
     this.store = new ArtifactStore(job.artifactsRoot);
-    this.method = job.method ?? methodOf(PLAN_PRESETS[job.preset]);
+    this.method = job.method;
     const dataDir = path.resolve(job.dataDir ?? process.env.EFFICIENTBERT_DATA ?? DEFAULT_DATA);
     this.tokenizerDir = tokenizerDirOf(dataDir);
     if (!fs.existsSync(this.tokenizerDir))
@@ -284,12 +281,20 @@ async function proxy(s: Session): Promise<TrainerResult> {
   return { reward: score.score, steps, metrics: { ...score.metrics, loss } };
 }
 
+/**
+ * The sub-networks the sharing training draws from: stage 3's space around `base` (stage 2's
+ * winner), within the job's parameter budget, the same one the stage samplers honour.
+ */
+export function sharingSubnetworks(job: TrainerJob, config: StudentConfig, base: Architecture) {
+  return subnetworkSampler(config, base, job.paramBudget);
+}
+
 async function sharing(s: Session): Promise<TrainerResult> {
   const { job, method } = s;
   const base = s.arch(s.c.arch);
   const teacher = await s.teacher(job.teacherRef);
   const supernet = await s.storedSupernet(job.supernetRef);
-  const draw = subnetworkSampler(supernet.config, base, PLAN_PRESETS[job.preset].stage3.paramBudget);
+  const draw = sharingSubnetworks(job, supernet.config, base);
   const { steps, loss } = await s.run(sharingPhases(supernet, teacher, draw, method, s.data, s.rng.fork()));
   const score = sharedScore(supernet, base, method, s.data);
   return {

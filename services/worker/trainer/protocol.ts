@@ -5,10 +5,11 @@
  * then exactly one `result` or `error`, and exits. The child exits on its own when the IPC channel
  * closes (the worker died), so a killed worker never leaves a trainer running.
  *
- * The fake trainer (fake-trainer.ts) and the real tfjs trainer implement the same `Trainer`.
+ * The fake trainer (fake.ts) and the real tfjs trainer (kd.ts) implement the same `Trainer`.
  */
-import type { CandidateSpec, PresetName } from '../../../efficientbert/search/driver';
-import type { MethodSettings } from '../../../efficientbert/search/plan/presets';
+import type { PresetName } from '../../../efficientbert/core/presets';
+import type { CandidateSpec, MethodSettings } from '../../../efficientbert/search';
+import type { ParamBudget } from '../../../efficientbert/space/sample';
 
 export const TRAINER_PROTOCOL = 'efficientbert.trainer/v1' as const;
 
@@ -24,8 +25,13 @@ export interface TrainerJob {
   readonly steps: number;
   /** A checkpoint is written every this many steps (counted over all phases of the training). */
   readonly checkpointEvery: number;
-  /** The trainings' settings; absent: the preset's plan. */
-  readonly method?: MethodSettings;
+  /** The trainings' settings, complete (filled where the request was decoded). */
+  readonly method: MethodSettings;
+  /**
+   * The search's parameter budget (its `paramRange`, in parameters): the sharing trainer draws its
+   * sub-networks within it, as the stage samplers do. Absent: no budget.
+   */
+  readonly paramBudget?: ParamBudget;
   /** Fake trainer: wall time per step. */
   readonly fakeStepMillis?: number;
   /** Root of the artifact store the child reads inputs from and writes checkpoints to. */

@@ -1,25 +1,23 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { CandidateResult, CandidateSpec } from '../../../efficientbert/search/candidates';
 import {
-  type CandidateResult,
-  type CandidateSpec,
   compactStageState,
   initialStageState,
   runSearch,
   runStage,
   type SearchExecutor,
-  type SearchSpec,
   type StageState,
   stagePlans,
   stagePrngs,
-  validateSearchSpec,
 } from '../../../efficientbert/search/driver';
 import { RandomSampler } from '../../../efficientbert/search/samplers/random';
 import { samplerFor } from '../../../efficientbert/search/samplers/select';
+import { resolveSearchSpec, type SearchSpec } from '../../../efficientbert/search/spec';
 import { checkArchitecture } from '../../../efficientbert/space/check';
 import { fakeFinalState, fakeReward } from '../../../services/worker/trainer/fake';
 
-const SPEC: SearchSpec = {
+const SPEC: SearchSpec = resolveSearchSpec({
   preset: 'tiny',
   tasks: ['sst2'],
   seed: 11,
@@ -28,7 +26,7 @@ const SPEC: SearchSpec = {
   stages: { stage1: 10, stage2: 6, stage3: 6 },
   budget: { steps: 5, finalSteps: 8, checkpointEvery: 2 },
   topK: 5,
-};
+});
 
 /** Scores with the fake trainer's pure reward; finishes candidates in a scrambled order. */
 function fakeExecutor(
@@ -188,21 +186,6 @@ describe('search driver', () => {
     assert.deepEqual(
       log.flat().map((c) => c.id),
       Array.from({ length: 10 }, (_, i) => `stage1-${String(i).padStart(4, '0')}`),
-    );
-  });
-
-  it('validates a spec field by field', () => {
-    assert.deepEqual(validateSearchSpec(SPEC), []);
-    const bad = validateSearchSpec({
-      ...SPEC,
-      preset: 'huge' as never,
-      parallelism: 0,
-      stages: { stage1: 1, stage2: 0, stage3: 1 },
-      budget: { steps: 1, finalSteps: 1, checkpointEvery: 0 },
-    });
-    assert.deepEqual(
-      bad.map((e) => e.field),
-      ['preset', 'parallelism', 'stages.stage2_candidates', 'budget.checkpoint_every'],
     );
   });
 });

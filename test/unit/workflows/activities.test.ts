@@ -6,7 +6,12 @@ import { after, before, describe, it } from 'node:test';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { ArtifactStore } from '../../../efficientbert/artifacts';
-import type { CandidateResult, CandidateSpec } from '../../../efficientbert/search/driver';
+import {
+  type CandidateResult,
+  type CandidateSpec,
+  methodOf,
+  PLAN_PRESETS,
+} from '../../../efficientbert/search';
 import { fakeFinalState, fakeReward } from '../../../services/worker/trainer/fake';
 import {
   checkpointPointer,
@@ -31,6 +36,7 @@ function input(
     steps: 9,
     checkpointEvery: 3,
     fakeStepMillis: 5,
+    method: methodOf(PLAN_PRESETS.tiny),
     ...extra,
   };
 }

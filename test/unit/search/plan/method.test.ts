@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { methodOf, PLAN_PRESETS } from '../../../../efficientbert/search/plan/presets';
+import { methodOf } from '../../../../efficientbert/search/plan/method';
+import { PLAN_PRESETS } from '../../../../efficientbert/search/plan/presets';
 import { specFromPb, specToPb } from '../../../../services/search/convert';
 import { methodFromPb } from '../../../../services/search/method';
 

@@ -9,8 +9,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ArtifactStore } from '../../../../efficientbert/artifacts';
-import type { CandidateStage } from '../../../../efficientbert/search/driver';
-import { methodOf, PLAN_PRESETS } from '../../../../efficientbert/search/plan/presets';
+import { type CandidateStage, methodOf, PLAN_PRESETS } from '../../../../efficientbert/search';
 import { kdTrainer, modelName } from '../../../../services/worker/trainer/kd';
 import {
   TRAINER_PROTOCOL,
