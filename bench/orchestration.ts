@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { ArtifactStore } from '../efficientbert/artifacts';
-import type { SearchOutcome, SearchSpec } from '../efficientbert/search/driver';
+import { resolveSearchSpec, type SearchOutcome } from '../efficientbert/search';
 import { startDevServer, stopDevServer } from '../services/dev/temporal-dev';
 import { startWorkers } from '../services/worker/main';
 import type { SearchWorkflowInput, SearchWorkflowResult } from '../workflows/definitions';
@@ -41,7 +41,8 @@ function answer(o: SearchOutcome) {
 
 async function main(): Promise<void> {
   const n = Number(args.candidates);
-  const spec: SearchSpec = {
+  // The request as the gateway decodes it: what it leaves out (top-k, the method) comes from the preset.
+  const spec = resolveSearchSpec({
     preset: 'tiny',
     tasks: ['sst2'],
     seed: Number(args.seed),
@@ -54,7 +55,7 @@ async function main(): Promise<void> {
       checkpointEvery: Math.max(1, Math.floor(Number(args.steps) / 3)),
       fakeStepMillis: Number(args['step-ms']),
     },
-  };
+  });
   const root = await fs.mkdtemp(path.join(tmpdir(), 'eb-bench-orch-'));
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const stateDir = path.join(root, 'temporal');
