@@ -4,7 +4,7 @@
  * the library's rules (efficientbert/search/spec.ts), their field paths under the request's
  * (`spec.method.proxy.batch_size`).
  */
-import type { FieldError } from '../../efficientbert/core/field-errors';
+import { type FieldError, underField } from '../../efficientbert/core/field-errors';
 import { isPresetName } from '../../efficientbert/core/presets';
 import {
   type KdSchedule,
@@ -111,7 +111,7 @@ export function methodFromPb(
 ): { method?: MethodSettings; errors: FieldError[] } {
   if (!isPresetName(preset)) return { errors: [] }; // the spec's own validation reports the preset
   const method = mergeMethod(methodOf(PLAN_PRESETS[preset]), methodOverridesFromPb(pb));
-  const errors = validateMethod(preset, method).map((e) => ({ ...e, field: `spec.${e.field}` }));
+  const errors = underField('spec', validateMethod(preset, method));
   return errors.length ? { errors } : { method, errors };
 }
 

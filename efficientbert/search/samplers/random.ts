@@ -1,5 +1,5 @@
 /**
- * Stand-in sampler until the LaNAS sampler (efficientbert/search/lanas*) is wired in: uniform
+ * The random-search baseline beside LaNAS (./lanas, the default; benchmarks compare them): uniform
  * random architectures from a few plain FFN templates, respecting each stage's frozen parts
  * (stage 2 keeps the base's sizes, stage 3 keeps the base's expressions). Pure and seeded.
  */
