@@ -18,7 +18,7 @@ import { PersistentVolumeClaim } from 'kubernetes-models/v1/PersistentVolumeClai
 import { Secret } from 'kubernetes-models/v1/Secret';
 import { Service } from 'kubernetes-models/v1/Service';
 import { parseConfig, USAGE } from '../../services/inference/config';
-import { SERVICE_NAMES } from '../../services/inference/protos';
+import { SERVICE_NAMES } from '../../services/inference/grpc/protos';
 import { configFromEnv } from '../../services/worker/main';
 import {
   DEPLOY,
