@@ -1,7 +1,7 @@
 /**
  * Names shared by workflows, worker and clients: task queues, signals, updates, queries, search
- * attributes, and the shapes they carry. Pure (imports only @temporalio/common and workflow
- * definition helpers), so both workflow code and Node code import it.
+ * attributes, and the shapes they carry. Pure (imports only @temporalio/common, workflow
+ * definition helpers and the pure search library), so both workflow code and Node code import it.
  */
 import {
   ActivityFailure,
