@@ -13,20 +13,12 @@ import {
 } from '../../../efficientbert/search/driver';
 import { RandomSampler } from '../../../efficientbert/search/samplers/random';
 import { samplerFor } from '../../../efficientbert/search/samplers/select';
-import { resolveSearchSpec, type SearchSpec } from '../../../efficientbert/search/spec';
+import type { SearchSpec } from '../../../efficientbert/search/spec';
 import { checkArchitecture } from '../../../efficientbert/space/check';
 import { fakeFinalState, fakeReward } from '../../../services/worker/trainer/fake';
+import { TINY_SEARCH_SPEC } from '../../fixtures/tiny-search-spec';
 
-const SPEC: SearchSpec = resolveSearchSpec({
-  preset: 'tiny',
-  tasks: ['sst2'],
-  seed: 11,
-  parallelism: 3,
-  batchSize: 4,
-  stages: { stage1: 10, stage2: 6, stage3: 6 },
-  budget: { steps: 5, finalSteps: 8, checkpointEvery: 2 },
-  topK: 5,
-});
+const SPEC: SearchSpec = TINY_SEARCH_SPEC;
 
 /** Scores with the fake trainer's pure reward; finishes candidates in a scrambled order. */
 function fakeExecutor(

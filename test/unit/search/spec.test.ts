@@ -11,17 +11,9 @@ import {
   validateSearchSpec,
 } from '../../../efficientbert/search/spec';
 import { runSearchInProcess } from '../../../workflows/in-process';
+import { TINY_SEARCH_SPEC } from '../../fixtures/tiny-search-spec';
 
-const SPEC: SearchSpec = resolveSearchSpec({
-  preset: 'tiny',
-  tasks: ['sst2'],
-  seed: 11,
-  parallelism: 3,
-  batchSize: 4,
-  stages: { stage1: 10, stage2: 6, stage3: 6 },
-  budget: { steps: 5, finalSteps: 8, checkpointEvery: 2 },
-  topK: 5,
-});
+const SPEC: SearchSpec = TINY_SEARCH_SPEC;
 
 describe('search spec', () => {
   it('validates a spec field by field', () => {
