@@ -69,5 +69,5 @@ if [ "$(cat "$marker" 2>/dev/null)" != "$wanted" ]; then
   echo "$wanted" >"$marker"
 fi
 
-libdirs="$(node --import tsx -e "console.log(require('./efficientbert/native/paths').cudaLibraryDirs().join(':'))")"
+libdirs="$(find "$CUDA_DIR/nvidia" -mindepth 2 -maxdepth 2 -name lib -type d | sort | paste -sd:)"
 echo "setup:gpu: ready in $((SECONDS - start)) s: providers in $BIN; CUDA libraries $libdirs ($(du -sh "$CUDA_DIR" | cut -f1))"
