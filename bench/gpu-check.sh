@@ -4,7 +4,7 @@
 # short latency runs.
 #
 #   bash bench/gpu-check.sh pack     # here: the ORT CUDA provider (272 MB; 177 MB zstd) cut into
-#                                    # 60 MiB parts under .efficientbert/gpu-carry/, one per call
+#                                    # 48 MiB parts under .efficientbert/gpu-carry/, one per call
 #   bash bench/gpu-check.sh          # there (or here, up to the point where a GPU is needed)
 #
 # What it uses there: node and node_modules as carried or already present; the provider either in
@@ -25,7 +25,7 @@ PROVIDER=libonnxruntime_providers_cuda.so
 if [ "${1:-}" = pack ]; then
   [ -f "$BIN/$PROVIDER" ] || { echo "run npm run setup:gpu first" >&2; exit 1; }
   mkdir -p "$CARRY" && rm -f "$CARRY"/$PROVIDER.zst.*
-  zstd -q -19 -T0 -c "$BIN/$PROVIDER" | split -b 60M -d - "$CARRY/$PROVIDER.zst."
+  zstd -q -19 -T0 -c "$BIN/$PROVIDER" | split -b 48M -d - "$CARRY/$PROVIDER.zst."
   cp "$BIN"/libonnxruntime_providers_shared.so "$CARRY/"
   ls -l "$CARRY" >&2
   echo "carry each part in its own call (carry: [\".efficientbert/gpu-carry/<part>\"]), then run bench/gpu-check.sh" >&2
