@@ -8,7 +8,7 @@
  */
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
-import { diagnoseProviders } from '../services/inference/provider-diagnosis';
+import { diagnoseProviders } from '../services/inference/runtime/provider-diagnosis';
 
 const { values: args, positionals } = parseArgs({
   options: { iterations: { type: 'string', default: '50' } },

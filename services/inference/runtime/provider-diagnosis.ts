@@ -7,7 +7,7 @@
  */
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { ortBinaryDir } from '../../efficientbert/native/paths';
+import { ortBinaryDir } from '../../../efficientbert/native/paths';
 
 const PROVIDER_LIBRARY: Record<string, string> = {
   cuda: 'libonnxruntime_providers_cuda.so',
