@@ -3,9 +3,16 @@
  * full-width GELU blocks) at the `small` preset, seq 64, batch 32, with a teacher forward, against
  * the same backend's plain matmul speed measured in the same run. Prints one JSON object.
  *
- *   node --import tsx bench/train-step.ts [--steps 8] [--backend wasm]
+ * Without --backend it measures, in one run, every backend that can start (tensorflow when
+ * `npm run setup:native` has installed it, then wasm), each in its own process, and the same
+ * step in PyTorch on the CPU (bench/train_step_torch.py; PyPI torch installed by
+ * bench/pytorch-setup.sh), and reports tokens/s of each and the ratio ours / PyTorch.
+ *
+ *   node --import tsx bench/train-step.ts [--steps 8] [--backend wasm|tensorflow] [--no-pytorch]
  */
+import { spawnSync } from 'node:child_process';
 import * as os from 'node:os';
+import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Prng } from '../efficientbert/core/prng';
 import { kdStepLoss, type LabeledBatch } from '../efficientbert/distill/kd-step';
@@ -19,11 +26,16 @@ import { StudentModel } from '../efficientbert/model/student-model';
 import { Teacher } from '../efficientbert/model/teacher';
 import type { TeacherConfig } from '../efficientbert/model/teacher-config';
 import * as tf from '../efficientbert/model/tf';
+import { nativeDir } from '../efficientbert/native/paths';
 import { PRESETS } from '../efficientbert/space/presets';
 import { studentForwardFlopsPerToken, teacherForwardFlopsPerToken } from './lib/train-step-flops';
 
 const { values: args } = parseArgs({
-  options: { steps: { type: 'string', default: '8' }, backend: { type: 'string' } },
+  options: {
+    steps: { type: 'string', default: '8' },
+    backend: { type: 'string' },
+    'no-pytorch': { type: 'boolean', default: false },
+  },
 });
 const BATCH = 32;
 const SEQ = 64;
@@ -88,22 +100,23 @@ function syntheticBatch(rng: Prng, vocab: number): LabeledBatch & { batchSize: n
   };
 }
 
-async function main(): Promise<void> {
-  const backend = await selectBackend(args.backend);
-  const config = PRESETS.small;
-  const teacherConfig: TeacherConfig = {
-    vocabSize: config.vocabSize,
-    hidden: config.teacherHidden,
-    layers: config.layers,
-    heads: config.heads,
-    intermediate: 4 * config.teacherHidden,
-    hiddenAct: 'gelu',
-    maxPositions: 512,
-    typeVocab: 2,
-    layerNormEps: 1e-12,
-    dropout: 0.1,
-    numLabels: 2,
-  };
+const config = PRESETS.small;
+const teacherConfig: TeacherConfig = {
+  vocabSize: config.vocabSize,
+  hidden: config.teacherHidden,
+  layers: config.layers,
+  heads: config.heads,
+  intermediate: 4 * config.teacherHidden,
+  hiddenAct: 'gelu',
+  maxPositions: 512,
+  typeVocab: 2,
+  layerNormEps: 1e-12,
+  dropout: 0.1,
+  numLabels: 2,
+};
+
+async function measureBackend(name: string): Promise<void> {
+  const backend = await selectBackend(name);
   const rng = Prng.fromSeed(1);
   const teacher = Teacher.random(teacherConfig, rng.fork());
   const supernet = StudentModel.supernet(config, [classificationHead('bench', 2)], rng.fork());
@@ -177,6 +190,93 @@ async function main(): Promise<void> {
   );
   teacher.dispose();
   supernet.dispose();
+}
+
+/** The last JSON line a command printed, or the reason there is none. */
+function runJson(
+  command: string,
+  argv: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Record<string, unknown> {
+  const run = spawnSync(command, argv, { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const line = run.stdout.trim().split('\n').pop() ?? '';
+  if (run.status === 0 && line.startsWith('{')) return JSON.parse(line) as Record<string, unknown>;
+  const why = run.stderr
+    .trim()
+    .split('\n')
+    .filter((l) => /error|Error|not/.test(l))
+    .pop();
+  return { skipped: `${command} exited ${run.status}: ${why ?? run.stderr.slice(-300)}` };
+}
+
+/** The same step in PyTorch on this machine's cores, after the bench's own install of torch. */
+function measurePytorch(steps: number): Record<string, unknown> {
+  const setup = spawnSync('bash', [path.join(__dirname, 'pytorch-setup.sh')], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  if (setup.status !== 0) return { skipped: 'bench/pytorch-setup.sh failed' };
+  const torchDir = path.join(nativeDir(), 'torch');
+  const shape = {
+    threads: os.availableParallelism(),
+    batch: BATCH,
+    seq: SEQ,
+    steps,
+    student: {
+      vocab: config.vocabSize,
+      embed: config.embed,
+      hidden: config.hidden,
+      layers: config.layers,
+      heads: config.heads,
+      ffn: config.ffnHidden,
+      stack: config.maxStack,
+      dropout: config.dropout,
+    },
+    teacher: { ...teacherConfig, vocab: teacherConfig.vocabSize },
+  };
+  const env = { ...process.env, PYTHONPATH: [torchDir, process.env.PYTHONPATH].filter(Boolean).join(':') };
+  return runJson('python3', [path.join(__dirname, 'train_step_torch.py'), JSON.stringify(shape)], env);
+}
+
+/** Every backend that starts, each in a fresh process (one tfjs backend per process), and PyTorch. */
+function compareAll(): void {
+  const backends: Record<string, Record<string, unknown>> = {};
+  for (const name of ['tensorflow', 'wasm']) {
+    backends[name] = runJson(process.execPath, [
+      ...process.execArgv,
+      __filename,
+      '--backend',
+      name,
+      '--steps',
+      args.steps!,
+    ]);
+  }
+  const pytorch = args['no-pytorch'] ? { skipped: '--no-pytorch' } : measurePytorch(Number(args.steps));
+  const ratio = (ours: unknown, theirs: unknown) =>
+    typeof ours === 'number' && typeof theirs === 'number' ? Number((ours / theirs).toFixed(3)) : null;
+  const vsPytorch = Object.fromEntries(
+    Object.entries(backends).map(([name, r]) => [
+      name,
+      {
+        tokensPerSecWall: ratio(r.tokensPerSecWall, pytorch.tokensPerSecWall),
+        tokensPerSecCpu: ratio(r.tokensPerSecCpu, pytorch.tokensPerSecCpu),
+      },
+    ]),
+  );
+  console.log(
+    JSON.stringify({
+      step: 'supernet KD fine-tuning step, preset small, seq 64, batch 32 (same model and loss in PyTorch)',
+      cores: os.availableParallelism(),
+      backends,
+      pytorch,
+      oursVsPytorch: { ...vsPytorch, goal: 0.8 },
+      loadAverage1m: Number(os.loadavg()[0]!.toFixed(2)),
+    }),
+  );
+}
+
+async function main(): Promise<void> {
+  if (args.backend) await measureBackend(args.backend);
+  else compareAll();
 }
 
 main().catch((err) => {

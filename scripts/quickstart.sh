@@ -19,4 +19,10 @@ if [ -z "${TEMPORAL_BIN:-}" ] && ! command -v temporal >/dev/null 2>&1 && [ ! -x
   if command -v pyenv >/dev/null 2>&1; then pyenv rehash; fi
 fi
 
+# Training uses TensorFlow's native kernels when `npm run setup:native` has built them (the worker
+# logs "tfjs backend: tensorflow"), else wasm; the same seed gives the same answer on each.
+if ! node -e "require('@tensorflow/tfjs-node')" >/dev/null 2>&1; then
+  echo "==> training on wasm; \`npm run setup:native\` (PyPI TensorFlow, ~15 s) makes it several times faster"
+fi
+
 exec bin/efficientbert quickstart "$@"

@@ -3,12 +3,12 @@
 # Prometheus metrics on 8002, grpc.health.v1. Two targets, built from the repository root:
 #   CPU (default, the last stage):
 #     docker build -f deploy/docker/inference.Dockerfile -t efficientbert/inference .
-#   CUDA (ONNX Runtime CUDA provider: CUDA 12 + cuDNN 9 base, provider fetched at build time,
-#   so this build needs network beyond the npm registry):
+#   CUDA (ONNX Runtime CUDA provider, laid out by scripts/setup-gpu.sh from PyPI: onnxruntime-gpu of
+#   the npm package's version plus the CUDA 13 + cuDNN 9 nvidia-* wheels; needs only PyPI and npm;
+#   the host's driver (>= 580 for CUDA 13) comes in through the NVIDIA container toolkit):
 #     docker build -f deploy/docker/inference.Dockerfile --target runtime-cuda \
 #       -t efficientbert/inference:cuda .
 ARG NODE_IMAGE=node:20-bookworm-slim
-ARG CUDA_IMAGE=nvidia/cuda:12.8.1-cudnn-runtime-ubuntu22.04
 
 FROM ${NODE_IMAGE} AS node
 
@@ -30,10 +30,17 @@ RUN --mount=type=cache,target=/root/.npm \
     ONNXRUNTIME_NODE_INSTALL=skip npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
  && rm -rf node_modules/@tensorflow/tfjs-node node_modules/@tensorflow/tfjs-node-gpu
 
-# The same tree plus the CUDA 12 provider libraries: onnxruntime-node's install script downloads
-# them (NuGet) when ONNXRUNTIME_NODE_INSTALL=cuda12, which overrides the .npmrc `skip`.
+# The same tree plus the CUDA provider, exactly as `npm run setup:gpu` lays it out on a developer
+# machine: the provider libraries in onnxruntime-node's bin folder, CUDA 13 + cuDNN 9 under
+# EFFICIENTBERT_NATIVE_DIR, put on LD_LIBRARY_PATH by the server's launcher.
 FROM deps-cpu AS deps-cuda
-RUN ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node \
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends python3 python3-pip \
+ && rm -rf /var/lib/apt/lists/*
+COPY scripts/setup-gpu.sh ./scripts/setup-gpu.sh
+RUN --mount=type=cache,target=/root/.cache/pip \
+    PIP_BREAK_SYSTEM_PACKAGES=1 EFFICIENTBERT_NATIVE_DIR=/opt/efficientbert/native bash scripts/setup-gpu.sh \
+ && rm -rf /opt/efficientbert/native/wheels \
  && test -f node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime_providers_cuda.so
 
 # The application files, shared by both runtime targets.
@@ -46,19 +53,21 @@ COPY workflows ./workflows
 COPY services ./services
 COPY deploy/healthcheck.js ./deploy/healthcheck.js
 
-FROM ${CUDA_IMAGE} AS runtime-cuda
+# CUDA user space from PyPI (above), so the base is the plain Node image; the container toolkit
+# mounts the driver (libcuda.so.1) when NVIDIA_VISIBLE_DEVICES / DRIVER_CAPABILITIES ask for it.
+FROM ${NODE_IMAGE} AS runtime-cuda
 RUN apt-get update \
- && apt-get install -y --no-install-recommends ca-certificates tini \
+ && apt-get install -y --no-install-recommends tini \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10001 efficientbert \
  && useradd --system --uid 10001 --gid efficientbert --home-dir /app --no-create-home \
       --shell /usr/sbin/nologin efficientbert \
  && mkdir -p /var/lib/efficientbert/models \
  && chown -R 10001:10001 /var/lib/efficientbert
-COPY --from=node /usr/local/bin/node /usr/local/bin/node
 COPY --from=tsx /opt/tsx /opt/tsx
 COPY --from=app /app /app
 COPY --from=deps-cuda /app/node_modules /app/node_modules
+COPY --from=deps-cuda /opt/efficientbert/native /opt/efficientbert/native
 WORKDIR /app
 RUN [ -e node_modules/tsx ] || ln -s /opt/tsx/node_modules/tsx node_modules/tsx
 ENV NODE_ENV=production \
@@ -66,7 +75,10 @@ ENV NODE_ENV=production \
     EFFICIENTBERT_INFERENCE_HOST=0.0.0.0 \
     EFFICIENTBERT_INFERENCE_PORT=8001 \
     EFFICIENTBERT_INFERENCE_METRICS_PORT=8002 \
-    EFFICIENTBERT_INFERENCE_PROVIDERS=cuda,cpu
+    EFFICIENTBERT_INFERENCE_PROVIDERS=cuda,cpu \
+    EFFICIENTBERT_NATIVE_DIR=/opt/efficientbert/native \
+    NVIDIA_VISIBLE_DEVICES=all \
+    NVIDIA_DRIVER_CAPABILITIES=compute,utility
 USER 10001:10001
 EXPOSE 8001 8002
 HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \

@@ -3,10 +3,13 @@
  *   node --import tsx services/inference/main.ts --repository DIR [options]
  * or `runInferenceServer(argv)` from the CLI. Prints one JSON line
  * `{"event":"listening","port":...,"metricsPort":...}` on stdout once serving (useful with
- * --port 0) and returns 0 after a graceful stop on SIGTERM or SIGINT.
+ * --port 0) and returns 0 after a graceful stop on SIGTERM or SIGINT. With an accelerator in
+ * --providers it first makes sure the CUDA libraries of `npm run setup:gpu` are on the library
+ * path (launch.ts).
  */
 import { parseConfig, USAGE } from './config';
 import { InferenceServer } from './grpc/server';
+import { nativeLibraryEnv, relaunch } from './launch';
 
 export async function runInferenceServer(argv: string[]): Promise<number> {
   let config: ReturnType<typeof parseConfig>;
@@ -20,6 +23,8 @@ export async function runInferenceServer(argv: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
+  const env = nativeLibraryEnv(config.providers);
+  if (env) return relaunch(__filename, argv, env);
   const server = await InferenceServer.start(config);
   console.log(JSON.stringify({ event: 'listening', port: server.port, metricsPort: server.metricsPort }));
   await new Promise<void>((resolve) => {

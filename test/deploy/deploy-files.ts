@@ -298,6 +298,8 @@ export function knownEnvNames(inferenceUsage: string): Set<string> {
   for (const name of [
     'EFFICIENTBERT_MODEL_REPO',
     'CUDA_VISIBLE_DEVICES',
+    // Read by the NVIDIA container toolkit: which GPUs, and that the driver is mounted.
+    'NVIDIA_VISIBLE_DEVICES',
     'NVIDIA_DRIVER_CAPABILITIES',
     'NODE_ENV',
     'DEBIAN_FRONTEND',

@@ -2,9 +2,11 @@
  * Creates an ONNX Runtime session with the configured execution providers. onnxruntime-node 1.30
  * has no provider fallback of its own: asking for 'cuda' without its libraries makes session
  * creation throw even when 'cpu' is listed after it. So a failure with an accelerator in the list
- * is retried once on the CPU provider alone, and the reason is handed back for the log.
+ * is retried once on the CPU provider alone, and the reason (with what the dynamic loader says is
+ * missing) is handed back for the log.
  */
 import * as ort from 'onnxruntime-node';
+import { diagnoseProviders } from './provider-diagnosis';
 
 export interface SessionSettings {
   /** Preference order, e.g. ['cuda', 'cpu']. */
@@ -46,7 +48,8 @@ export async function createSessionWithFallback(
   } catch (err) {
     const onlyCpu = providers.every((p) => p === 'cpu');
     if (onlyCpu) throw err;
-    const reason = `execution providers [${providers.join(', ')}] unavailable: ${err instanceof Error ? err.message : String(err)}`;
+    const diagnosis = diagnoseProviders(providers);
+    const reason = `execution providers [${providers.join(', ')}] unavailable: ${err instanceof Error ? err.message : String(err)}${diagnosis ? ` (${diagnosis})` : ''}`;
     const session = await ort.InferenceSession.create(
       modelPath,
       sessionOptions(['cpu'], settings.intraOpThreads),
