@@ -135,3 +135,20 @@ test('teacher import refuses bad folders, naming the file at fault', async () =>
     });
   }
 });
+
+test('efficientbert teacher import DIR prints the same ref each time, and refuses another architecture (exit 1)', () => {
+  const bin = path.resolve(__dirname, '../../../bin/efficientbert');
+  const cli = (dir: string) =>
+    spawnSync(bin, ['teacher', 'import', dir, '--artifacts', path.join(work, 'cli-store'), '--json'], {
+      encoding: 'utf8',
+    });
+  const first = cli(path.join(work, 'hf', 'bin'));
+  assert.equal(first.status, 0, first.stderr);
+  const ref = (JSON.parse(first.stdout) as { ref: string }).ref;
+  assert.match(ref, /^sha256:[0-9a-f]{64}$/);
+  assert.equal((JSON.parse(cli(path.join(work, 'hf', 'bin')).stdout) as { ref: string }).ref, ref);
+  const bad = copyWith('st', (d) => editConfig(d, (c) => (c.architectures = ['GPT2LMHeadModel'])));
+  const refused = cli(bad);
+  assert.equal(refused.status, 1);
+  assert.match(refused.stderr, /config\.json: architecture 'GPT2LMHeadModel' is not supported/);
+});
