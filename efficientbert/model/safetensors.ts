@@ -98,7 +98,8 @@ export function readSafetensors(path: string): Map<string, SafetensorsEntry> {
   return parseSafetensors(fs.readFileSync(path), path);
 }
 
-function toFloat32(dtype: string, bytes: Buffer, numel: number): Float32Array {
+/** Converts `numel` little-endian values of a float dtype (F32, F64, F16, BF16) to float32. */
+export function toFloat32(dtype: string, bytes: Buffer, numel: number): Float32Array {
   if (dtype === 'F32')
     return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + numel * 4));
   const out = new Float32Array(numel);

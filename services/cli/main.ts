@@ -11,6 +11,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   classify: async () => (await import('./commands/classify')).classifyCommand,
   bench: async () => (await import('./commands/bench')).benchCommand,
   quickstart: async () => (await import('./commands/quickstart')).quickstartCommand,
+  teacher: async () => (await import('./commands/teacher')).teacherCommand,
 };
 
 function usage(): string {

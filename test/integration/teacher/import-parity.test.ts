@@ -1,0 +1,154 @@
+/**
+ * Bring-your-own teacher against the real library: transformers writes a small random
+ * BertForSequenceClassification (save_pretrained's model.safetensors, and torch.save's
+ * pytorch_model.bin), we import both and our teacher's logits must equal transformers' within 1e-4
+ * on the same inputs. The Python side comes from `npm run setup` (requirements-dev.txt); when it
+ * is missing the test fails and says so, since skipping would hide a broken CI set-up.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, before, test } from 'node:test';
+import { ArtifactStore } from '../../../efficientbert/artifacts';
+import { WordPieceTokenizer } from '../../../efficientbert/data/tokenizer';
+import { selectBackend } from '../../../efficientbert/model/backend';
+import { loadTeacher } from '../../../efficientbert/model/teacher';
+import { importTeacher, TeacherImportError } from '../../../efficientbert/model/teacher-import';
+import * as tf from '../../../efficientbert/model/tf';
+
+const SCRIPT = path.resolve(__dirname, '../../fixtures/python/make_hf_bert.py');
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'teacher-import-'));
+const store = new ArtifactStore(path.join(work, 'store'));
+interface Expected {
+  input_ids: number[][];
+  attention_mask: number[][];
+  token_type_ids: number[][];
+  logits: number[][];
+  sentences: string[];
+}
+let expected: Expected;
+
+before(async () => {
+  await selectBackend('cpu', () => {});
+  const py = spawnSync('python3', [SCRIPT, path.join(work, 'hf')], { encoding: 'utf8' });
+  if (py.error || py.status !== 0) {
+    assert.fail(
+      `the transformers reference could not be built (run \`npm run setup\`, which installs torch and transformers from requirements-dev.txt):\n${py.error?.message ?? py.stderr}`,
+    );
+  }
+  expected = JSON.parse(fs.readFileSync(path.join(work, 'hf', 'expected.json'), 'utf8')) as Expected;
+});
+after(() => fs.rmSync(work, { recursive: true, force: true }));
+
+function logitsOf(dir: string): number[][] {
+  const teacher = loadTeacher(dir);
+  const [b, s] = [expected.input_ids.length, expected.input_ids[0]!.length];
+  const t = (rows: number[][], dtype: 'int32' | 'float32') => tf.tensor2d(rows.flat(), [b, s], dtype);
+  const out = teacher.forward(
+    {
+      inputIds: t(expected.input_ids, 'int32'),
+      tokenTypeIds: t(expected.token_type_ids, 'int32'),
+      attentionMask: t(expected.attention_mask, 'float32'),
+    },
+    (x) => x,
+  );
+  const logits = out.logits!.arraySync();
+  teacher.dispose();
+  return logits;
+}
+
+function assertClose(actual: number[][], want: number[][]): void {
+  let worst = 0;
+  for (let i = 0; i < want.length; i++)
+    for (let j = 0; j < want[i]!.length; j++)
+      worst = Math.max(worst, Math.abs(actual[i]![j]! - want[i]![j]!));
+  assert.ok(worst <= 1e-4, `max |Δlogit| ${worst} > 1e-4`);
+}
+
+for (const kind of ['st', 'bin'] as const) {
+  test(`teacher import (${kind === 'st' ? 'save_pretrained model.safetensors' : 'torch.save pytorch_model.bin'}): logits equal transformers' within 1e-4`, async () => {
+    const imported = await importTeacher(path.join(work, 'hf', kind), store);
+    assert.equal(imported.architecture, 'BertForSequenceClassification');
+    assert.deepEqual(imported.labels, ['sad', 'neutral', 'happy']);
+    assert.equal(imported.weightsFrom, kind === 'st' ? 'model.safetensors' : 'pytorch_model.bin');
+    const dir = path.join(work, `restored-${kind}`);
+    await store.getDir(imported.ref, dir);
+    assertClose(logitsOf(dir), expected.logits);
+    // The teacher's own tokenizer gives transformers' input ids.
+    const tok = WordPieceTokenizer.fromDirectory(dir);
+    for (let i = 0; i < expected.sentences.length; i++) {
+      const ids = tok.encode(expected.sentences[i]!).inputIds;
+      assert.deepEqual([...ids], expected.input_ids[i]!.slice(0, ids.length));
+    }
+    // Re-importing the same folder gives the same ref.
+    assert.equal((await importTeacher(path.join(work, 'hf', kind), store)).ref, imported.ref);
+  });
+}
+
+function copyWith(kind: string, edit: (dir: string) => void): string {
+  const dir = path.join(work, `bad-${Math.random().toString(36).slice(2)}`);
+  fs.cpSync(path.join(work, 'hf', kind), dir, { recursive: true });
+  edit(dir);
+  return dir;
+}
+
+function editConfig(dir: string, change: (c: Record<string, unknown>) => void): void {
+  const file = path.join(dir, 'config.json');
+  const c = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
+  change(c);
+  fs.writeFileSync(file, JSON.stringify(c));
+}
+
+test('teacher import refuses bad folders, naming the file at fault', async () => {
+  const cases: [string, string, RegExp][] = [
+    [
+      copyWith('st', (d) => editConfig(d, (c) => (c.architectures = ['RobertaForSequenceClassification']))),
+      'config.json',
+      /RobertaForSequenceClassification/,
+    ],
+    [copyWith('st', (d) => fs.rmSync(path.join(d, 'config.json'))), 'config.json', /missing/],
+    [copyWith('st', (d) => fs.rmSync(path.join(d, 'model.safetensors'))), 'model.safetensors', /missing/],
+    [copyWith('st', (d) => fs.rmSync(path.join(d, 'tokenizer.json'))), 'vocab.txt', /no tokenizer/],
+    [copyWith('st', (d) => editConfig(d, (c) => (c.hidden_size = 48))), 'model.safetensors', /shape/],
+    [
+      copyWith('bin', (d) => fs.writeFileSync(path.join(d, 'pytorch_model.bin'), 'not a checkpoint')),
+      'pytorch_model.bin',
+      /zip/,
+    ],
+    [
+      copyWith('bin', (d) => {
+        const f = path.join(d, 'pytorch_model.bin');
+        fs.writeFileSync(f, fs.readFileSync(f).subarray(0, 4000));
+      }),
+      'pytorch_model.bin',
+      /./,
+    ],
+  ];
+  for (const [dir, file, message] of cases) {
+    await assert.rejects(importTeacher(dir, store), (err: unknown) => {
+      assert.ok(err instanceof TeacherImportError, String(err));
+      assert.equal(err.file, file, err.message);
+      assert.match(err.message, message);
+      return true;
+    });
+  }
+});
+
+test('efficientbert teacher import DIR prints the same ref each time, and refuses another architecture (exit 1)', () => {
+  const bin = path.resolve(__dirname, '../../../bin/efficientbert');
+  const cli = (dir: string) =>
+    spawnSync(bin, ['teacher', 'import', dir, '--artifacts', path.join(work, 'cli-store'), '--json'], {
+      encoding: 'utf8',
+    });
+  const first = cli(path.join(work, 'hf', 'bin'));
+  assert.equal(first.status, 0, first.stderr);
+  const ref = (JSON.parse(first.stdout) as { ref: string }).ref;
+  assert.match(ref, /^sha256:[0-9a-f]{64}$/);
+  assert.equal((JSON.parse(cli(path.join(work, 'hf', 'bin')).stdout) as { ref: string }).ref, ref);
+  const bad = copyWith('st', (d) => editConfig(d, (c) => (c.architectures = ['GPT2LMHeadModel'])));
+  const refused = cli(bad);
+  assert.equal(refused.status, 1);
+  assert.match(refused.stderr, /config\.json: architecture 'GPT2LMHeadModel' is not supported/);
+});
