@@ -25,8 +25,9 @@ import {
   type TaskMixtureState,
   takeFirst,
 } from '../data/batching';
-import { type Example, glueTask, readGlueSplit } from '../data/glue';
+import type { Example } from '../data/glue';
 import { computeMetrics } from '../data/metrics';
+import type { TaskCatalog } from '../data/tasks';
 import type { WordPieceTokenizer } from '../data/tokenizer';
 import { classificationHead, regressionHead, type TaskHead } from '../model/heads';
 import { noDropout } from '../model/layers';
@@ -43,9 +44,9 @@ import type { Phase } from './phases';
 import { collectPredictions } from './predict';
 import { type TrainOptions, train } from './trainer';
 
-/** Where the GLUE tasks and the tokenizer are, and how long sequences get. */
+/** The tasks (GLUE and the user's), the tokenizer, and how long sequences get. */
 export interface TaskData {
-  readonly glueDir: string;
+  readonly tasks: TaskCatalog;
   readonly tokenizer: WordPieceTokenizer;
   readonly maxSeq: number;
 }
@@ -54,16 +55,19 @@ const EVAL_BATCH = 128;
 /** Length bucketing keeps padding low: GLUE sentences are short and varied. */
 const BUCKET_CHUNK_BATCHES = 50;
 
-export function examplesOf(data: TaskData, task: string, split: 'train' | 'dev'): Example[] {
-  return readGlueSplit(data.glueDir, task, split);
+export function examplesOf(data: TaskData, task: string, split: 'train' | 'dev'): readonly Example[] {
+  return data.tasks.examples(task, split);
 }
 
 export function encode(data: TaskData, task: string, examples: readonly Example[]): EncodedDataset {
-  return encodeDataset(examples, data.tokenizer, { kind: glueTask(task).kind, maxSeq: data.maxSeq });
+  return encodeDataset(examples, data.tokenizer, {
+    kind: data.tasks.definition(task).kind,
+    maxSeq: data.maxSeq,
+  });
 }
 
 /** The heads a search's models carry: one per task any training or score uses, sorted. */
-export function headsFor(method: MethodSettings): TaskHead[] {
+export function headsFor(method: MethodSettings, catalog: TaskCatalog): TaskHead[] {
   const tasks = new Set([
     method.warmup.task,
     method.proxy.task,
@@ -72,7 +76,7 @@ export function headsFor(method: MethodSettings): TaskHead[] {
     ...method.final.tasks,
   ]);
   return [...tasks].sort().map((task) => {
-    const t = glueTask(task);
+    const t = catalog.definition(task);
     return t.kind === 'regression' ? regressionHead(task) : classificationHead(task, t.labels.length);
   });
 }
@@ -80,11 +84,12 @@ export function headsFor(method: MethodSettings): TaskHead[] {
 /** A BERT teacher for `task`, `hidden` wide (the preset's teacherHidden), FFN 4x as in BERT. */
 export function teacherConfigFor(
   method: MethodSettings,
+  tasks: TaskCatalog,
   vocabSize: number,
   hidden: number,
   maxPositions: number,
 ): TeacherConfig {
-  const task = glueTask(method.warmup.task);
+  const task = tasks.definition(method.warmup.task);
   return {
     vocabSize,
     hidden,
@@ -170,12 +175,13 @@ function phase<B extends { batchSize: number }>(
 
 /** The primary metric of `task` (accuracy, Pearson, MCC...) of `logits` over `ds`. */
 export function taskScore(
+  tasks: TaskCatalog,
   task: string,
   ds: EncodedDataset,
   logits: Parameters<typeof collectPredictions>[1],
 ): { score: number; metrics: Record<string, number> } {
   const { predictions, labels } = collectPredictions(sequentialBatches(ds, EVAL_BATCH), logits);
-  const names = glueTask(task).metrics;
+  const names = tasks.definition(task).metrics;
   const metrics = computeMetrics(names, predictions, labels) as Record<string, number>;
   const score = metrics[names[0]!]!;
   return { score: Number.isFinite(score) ? score : 0, metrics };
@@ -256,6 +262,7 @@ export function warmupPhases(
 // Proxy (stages 1-2)
 
 export interface ProxyData {
+  readonly tasks: TaskCatalog;
   readonly train: EncodedDataset;
   readonly heldOut: EncodedDataset;
 }
@@ -264,6 +271,7 @@ export function proxyData(method: MethodSettings, data: TaskData): ProxyData {
   const p = method.proxy;
   const all = examplesOf(data, p.task, 'train');
   return {
+    tasks: data.tasks,
     train: encode(data, p.task, takeFirst(all, p.trainFraction)),
     heldOut: encode(data, p.task, splitLast(all, p.heldOutFraction).heldOut),
   };
@@ -308,7 +316,12 @@ export function proxyReward(
   method: MethodSettings,
   ds: ProxyData,
 ) {
-  return taskScore(method.proxy.task, ds.heldOut, studentLogits(candidate, arch, method.proxy.task));
+  return taskScore(
+    ds.tasks,
+    method.proxy.task,
+    ds.heldOut,
+    studentLogits(candidate, arch, method.proxy.task),
+  );
 }
 
 // -------------------------------------------------------------------------------------------------
@@ -373,7 +386,7 @@ export function sharedScore(
     s.task,
     splitLast(examplesOf(data, s.task, 'train'), s.heldOutFraction).heldOut,
   );
-  return taskScore(s.task, heldOut, studentLogits(supernet, arch, s.task));
+  return taskScore(data.tasks, s.task, heldOut, studentLogits(supernet, arch, s.task));
 }
 
 // -------------------------------------------------------------------------------------------------
@@ -416,7 +429,7 @@ export function finalPhases(
         // Spec §3: checkpoints are selected on dev.
         evaluate: {
           everySteps: Math.max(1, Math.ceil(f.finetuneSteps / 4)),
-          run: () => taskScore(task, dev, studentLogits(model, arch, task)).score,
+          run: () => taskScore(data.tasks, task, dev, studentLogits(model, arch, task)).score,
         },
       }),
     );
@@ -430,7 +443,7 @@ export function finalScores(model: StudentModel, arch: Architecture, method: Met
   let reward = 0;
   method.final.tasks.forEach((task, i) => {
     const dev = encode(data, task, examplesOf(data, task, 'dev'));
-    const r = taskScore(task, dev, studentLogits(model, arch, task));
+    const r = taskScore(data.tasks, task, dev, studentLogits(model, arch, task));
     for (const [k, v] of Object.entries(r.metrics)) metrics[`${task}.${k}`] = v;
     if (i === 0) reward = r.score;
   });

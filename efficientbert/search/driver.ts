@@ -9,7 +9,9 @@
  * earlier batches, and each batch's results are applied in candidate order. Parallelism only bounds
  * how many candidates of a batch are evaluated at once, so it never changes the answer.
  */
+
 import { Prng, type PrngState } from '../core/prng';
+import type { UserDataSpec } from '../data/user-data-spec';
 import type { MethodSettings } from './plan/presets';
 
 export type StageName = 'stage1' | 'stage2' | 'stage3';
@@ -43,6 +45,8 @@ export interface SearchSpec {
   readonly tasks: readonly string[];
   /** Data folder (GLUE layout) as the workers see it. */
   readonly dataDir?: string;
+  /** The user's dataset (artifact refs + column mapping); its task is `tasks[0]` and every training's. */
+  readonly data?: UserDataSpec;
   /** Artifact ref of the teacher (a model directory manifest). */
   readonly teacherRef?: string;
   /** Artifact ref of the warm-up supernet checkpoint candidates start from. */

@@ -7,6 +7,8 @@
  *
  * The fake trainer (fake-trainer.ts) and the real tfjs trainer implement the same `Trainer`.
  */
+
+import type { UserDataSpec } from '../../../efficientbert/data/user-data-spec';
 import type { CandidateSpec, PresetName } from '../../../efficientbert/search/driver';
 import type { MethodSettings } from '../../../efficientbert/search/plan/presets';
 
@@ -18,6 +20,8 @@ export interface TrainerJob {
   readonly preset: PresetName;
   readonly tasks: readonly string[];
   readonly dataDir?: string;
+  /** The user's dataset (refs into the artifact store), when the search brings one. */
+  readonly data?: UserDataSpec;
   readonly teacherRef?: string;
   readonly supernetRef?: string;
   /** Fake trainer: steps to run (the KD trainer's come from `method`). */
