@@ -2,6 +2,7 @@
 import type { CandidateResult, FieldError, SearchSpec } from '../../efficientbert/search/driver';
 import { PLAN_PRESETS, type PlanPreset } from '../../efficientbert/search/plan/presets';
 import type { SearchProgress, SearchStatus } from '../../workflows/definitions';
+import { dataFromPb, dataToPb, type PbDataSpec } from './data';
 import { methodFromPb, methodToPb, type PbMethod } from './method';
 
 export interface PbSearchSpec {
@@ -18,6 +19,7 @@ export interface PbSearchSpec {
   param_range?: { min_millions: number; max_millions: number } | null;
   top_k: number;
   method?: PbMethod | null;
+  data?: PbDataSpec | null;
 }
 
 export type PbStatus =
@@ -48,7 +50,13 @@ export function statusFromPb(s: string | number | undefined): SearchStatus | und
  */
 export function specFromPb(pb: PbSearchSpec | null | undefined): { spec?: SearchSpec; errors: FieldError[] } {
   if (!pb) return { errors: [{ field: 'spec', message: 'is required' }] };
-  const { method, errors } = methodFromPb(pb.preset, pb.method);
+  const { data, errors: dataErrors } = pb.data ? dataFromPb(pb.data) : { errors: [] };
+  if (dataErrors.length) return { errors: dataErrors };
+  if (data && pb.tasks.some((t) => t !== data.name))
+    return {
+      errors: [{ field: 'spec.tasks', message: `must be empty or ['${data.name}'] with spec.data` }],
+    };
+  const { method, errors } = methodFromPb(pb.preset, pb.method, data?.name);
   if (errors.length) return { errors };
   const plan = PLAN_PRESETS[pb.preset as PlanPreset];
   const stages = pb.stages ?? {
@@ -63,7 +71,7 @@ export function specFromPb(pb: PbSearchSpec | null | undefined): { spec?: Search
   const steps = budget.steps || proxySteps;
   const spec: SearchSpec = {
     preset: pb.preset as SearchSpec['preset'],
-    tasks: pb.tasks,
+    tasks: data ? [data.name] : pb.tasks,
     seed: pb.seed,
     parallelism: pb.parallelism || 1,
     batchSize: pb.batch_size || 10,
@@ -83,6 +91,7 @@ export function specFromPb(pb: PbSearchSpec | null | undefined): { spec?: Search
     ...(method ? { method } : {}),
     topK: pb.top_k || 10,
     ...(pb.data_dir ? { dataDir: pb.data_dir } : {}),
+    ...(data ? { data } : {}),
     ...(pb.teacher_ref ? { teacherRef: pb.teacher_ref } : {}),
     ...(pb.supernet_ref ? { supernetRef: pb.supernet_ref } : {}),
     ...(pb.param_range && (pb.param_range.min_millions || pb.param_range.max_millions)
@@ -118,6 +127,7 @@ export function specToPb(spec: SearchSpec): PbSearchSpec {
       : null,
     top_k: spec.topK ?? 10,
     method: spec.method ? methodToPb(spec.method) : null,
+    data: spec.data ? dataToPb(spec.data) : null,
   };
 }
 

@@ -85,13 +85,26 @@ const PLAN_TO_REQUEST: readonly [RegExp, string][] = [
   [/^final\b/, 'spec.method.final'],
 ];
 
+/** The preset's settings with every task field naming `task` (a user dataset replaces GLUE). */
+function onTask(d: MethodSettings, task: string): MethodSettings {
+  return {
+    warmup: { ...d.warmup, task },
+    proxy: { ...d.proxy, task },
+    weightSharing: { ...d.weightSharing, tasks: [task] },
+    scoring: { ...d.scoring, task },
+    final: { ...d.final, tasks: [task] },
+  };
+}
+
+/** `userTask`: the search's own dataset; unset task fields default to it, and it is a known task. */
 export function methodFromPb(
   preset: string,
   pb: PbMethod | null | undefined,
+  userTask?: string,
 ): { method?: MethodSettings; errors: FieldError[] } {
   const plan = PLAN_PRESETS[preset as PlanPreset];
   if (!plan) return { errors: [] }; // the spec's own validation reports the preset
-  const d = methodOf(plan);
+  const d = userTask === undefined ? methodOf(plan) : onTask(methodOf(plan), userTask);
   const method: MethodSettings = {
     warmup: {
       teacher: {
@@ -124,12 +137,12 @@ export function methodFromPb(
       tasks: or(pb?.final?.tasks, [...d.final.tasks]),
     },
   };
-  const errors = validateMethod(preset as PlanPreset, method);
+  const errors = validateMethod(preset as PlanPreset, method, userTask);
   return errors.length ? { errors } : { method, errors };
 }
 
 /** The plan's rules on `method`, plus what only a running search needs: tasks we have readers for. */
-export function validateMethod(preset: PlanPreset, method: MethodSettings): FieldError[] {
+export function validateMethod(preset: PlanPreset, method: MethodSettings, userTask?: string): FieldError[] {
   const plan = PLAN_PRESETS[preset];
   const merged = {
     ...plan,
@@ -150,10 +163,10 @@ export function validateMethod(preset: PlanPreset, method: MethodSettings): Fiel
     errors.push({ field, message: e.message.slice(e.field.length + 1) });
   }
   const known = (field: string, task: string) => {
-    if (!(task in GLUE_TASKS) && !seen.has(field))
+    if (!(task in GLUE_TASKS) && task !== userTask && !seen.has(field))
       errors.push({
         field,
-        message: `must be a GLUE task (${Object.keys(GLUE_TASKS).join(', ')}), got '${task}'`,
+        message: `must be ${userTask ? `'${userTask}' (spec.data) or ` : ''}a GLUE task (${Object.keys(GLUE_TASKS).join(', ')}), got '${task}'`,
       });
   };
   known('spec.method.warmup.task', method.warmup.task);

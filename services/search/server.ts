@@ -18,6 +18,7 @@ import {
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
 } from '@temporalio/client';
+import { ArtifactStore } from '../../efficientbert/artifacts';
 import { type SearchSpec, validateSearchSpec } from '../../efficientbert/search/driver';
 import {
   cancelSignal,
@@ -45,7 +46,9 @@ import {
   statusFromPb,
   statusToPb,
 } from './convert';
+import { checkUserData } from './data';
 import { clientConstructor, HEALTH_SERVICE, loadSearchProtos, SEARCH_SERVICE } from './protos';
+import { uploadHandlers } from './upload';
 
 export const SEARCH_WORKFLOW_TYPE = 'searchWorkflow';
 const TERMINAL: readonly SearchStatus[] = ['COMPLETED', 'CANCELLED', 'FAILED'];
@@ -59,6 +62,8 @@ export interface SearchServiceOptions {
   readonly callTimeoutMs?: number;
   readonly training?: TrainingOptions;
   readonly continueAsNewAfterEvents?: number;
+  /** The store workers read (uploads, user datasets); default EFFICIENTBERT_ARTIFACTS. */
+  readonly store?: ArtifactStore;
 }
 
 export class GatewayError extends Error {
@@ -140,8 +145,10 @@ export class SearchGateway {
   private readonly connectTimeoutMs: number;
   private readonly callTimeoutMs: number;
   private readonly inFlight = new Set<AbortController>();
+  readonly store: ArtifactStore;
 
   constructor(readonly options: SearchServiceOptions) {
+    this.store = options.store ?? ArtifactStore.fromEnv();
     this.connectTimeoutMs = options.connectTimeoutMs ?? 2000;
     this.callTimeoutMs = options.callTimeoutMs ?? 5000;
   }
@@ -227,6 +234,12 @@ export class SearchGateway {
           .map((p) => `${p.field.startsWith('spec') ? p.field : `spec.${p.field}`} ${p.message}`)
           .join('; '),
       );
+    }
+    if (spec!.data) {
+      const { problem } = await checkUserData(this.store, spec!.data);
+      if (problem?.kind === 'not-found')
+        throw new GatewayError(grpc.status.NOT_FOUND, `${problem.field}: ${problem.message}`, problem.field);
+      if (problem) throw invalid(problem.field, problem.message);
     }
     const searchId = searchIdFor(requestId);
     const hash = specHash(spec!);
@@ -556,7 +569,10 @@ export async function startSearchServer(
   const definition = loadSearchProtos();
   const gateway = new SearchGateway(options);
   const server = new grpc.Server();
-  server.addService(clientConstructor(definition, SEARCH_SERVICE).service, searchHandlers(gateway));
+  server.addService(clientConstructor(definition, SEARCH_SERVICE).service, {
+    ...searchHandlers(gateway),
+    ...uploadHandlers(gateway.store),
+  });
   server.addService(clientConstructor(definition, HEALTH_SERVICE).service, healthHandlers(gateway));
   addReflection(server, definition);
   const port = await new Promise<number>((resolve, reject) =>
