@@ -4,10 +4,11 @@
  * the served model's labels have), and both splits as examples. Every problem names the file, the
  * line and what is wrong.
  */
+
+import type { DataColumns, DataFormat, UserDataSpec } from '../search/data-spec';
 import { DataFileError, readDelimitedRecords, readJsonlRecords } from './delimited';
 import type { Example, TaskKind } from './glue';
 import type { MetricName } from './metrics';
-import type { DataColumns, DataFormat, UserDataSpec } from './user-data-spec';
 
 export interface UserTask {
   readonly name: string;

@@ -11,7 +11,7 @@
  */
 
 import { Prng, type PrngState } from '../core/prng';
-import type { UserDataSpec } from '../data/user-data-spec';
+import type { UserDataSpec } from './data-spec';
 import type { MethodSettings } from './plan/presets';
 
 export type StageName = 'stage1' | 'stage2' | 'stage3';

@@ -14,7 +14,7 @@ import {
   DEFAULT_COLUMNS,
   DEFAULT_USER_TASK,
   type UserDataSpec,
-} from '../../efficientbert/data/user-data-spec';
+} from '../../efficientbert/search/data-spec';
 import type { FieldError } from '../../efficientbert/search/driver';
 
 export interface PbDataFile {

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import * as path from 'node:path';
-import { formatOfFilename } from '../../../efficientbert/data/user-data-spec';
+import { formatOfFilename } from '../../../efficientbert/search/data-spec';
 import type { ParsedArgs } from '../args';
 import { UsageError } from '../command';
 import type { Message, RpcClient } from '../rpc';

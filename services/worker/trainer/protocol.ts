@@ -8,7 +8,7 @@
  * The fake trainer (fake-trainer.ts) and the real tfjs trainer implement the same `Trainer`.
  */
 
-import type { UserDataSpec } from '../../../efficientbert/data/user-data-spec';
+import type { UserDataSpec } from '../../../efficientbert/search/data-spec';
 import type { CandidateSpec, PresetName } from '../../../efficientbert/search/driver';
 import type { MethodSettings } from '../../../efficientbert/search/plan/presets';
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DataFileError } from '../../../efficientbert/data/delimited';
 import { readUserTask } from '../../../efficientbert/data/user-data';
-import type { DataFormat, UserDataSpec } from '../../../efficientbert/data/user-data-spec';
+import type { DataFormat, UserDataSpec } from '../../../efficientbert/search/data-spec';
 
 function spec(overrides: Partial<UserDataSpec> = {}, format: DataFormat = 'csv'): UserDataSpec {
   return {

@@ -5,10 +5,10 @@
  * payloads are limited to 2 MB, and a worker on another machine reads the files from the store).
  *
  * The label set is not carried: it is derived from the train file, sorted by code point, so the
- * same file gives the same label order whatever order its rows are in (see user-data.ts).
+ * same file gives the same label order whatever order its rows are in (see data/user-data.ts).
+ * It lives with the search spec (not in data/) because the spec and workflow code import it, and
+ * search/ depends on nothing but space/ and core/.
  */
-import type { TaskKind } from './glue';
-
 export type DataFormat = 'csv' | 'tsv' | 'jsonl';
 export const DATA_FORMATS: readonly DataFormat[] = ['csv', 'tsv', 'jsonl'];
 
@@ -29,7 +29,7 @@ export interface DataColumns {
 export interface UserDataSpec {
   /** The task's name: the model is served as `<search id>-<name>`. */
   readonly name: string;
-  readonly kind: TaskKind;
+  readonly kind: 'classification' | 'regression';
   readonly train: DataFileRef;
   readonly dev: DataFileRef;
   readonly columns: DataColumns;
