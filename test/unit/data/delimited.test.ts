@@ -1,22 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
-  DataFileError,
   parseDelimited,
   readDelimitedRecords,
   readJsonlRecords,
 } from '../../../efficientbert/data/delimited';
-
-/** The error `fn` throws, checked to be a DataFileError. */
-function errorOf(fn: () => unknown): DataFileError {
-  try {
-    fn();
-  } catch (err) {
-    assert.ok(err instanceof DataFileError, `expected a DataFileError, got ${String(err)}`);
-    return err;
-  }
-  assert.fail('expected an error');
-}
+import { dataFileErrorOf } from '../../helpers/data-file-error';
 
 describe('parseDelimited (RFC 4180)', () => {
   it('reads quoted fields with commas, newlines and escaped quotes, and keeps start lines', () => {
@@ -39,12 +28,14 @@ describe('parseDelimited (RFC 4180)', () => {
   });
 
   it('names the line an unterminated quote opened on', () => {
-    const e = errorOf(() => parseDelimited('text,label\nok,x\n"never closed,y\nmore,z\n', 'train.csv', ','));
+    const e = dataFileErrorOf(() =>
+      parseDelimited('text,label\nok,x\n"never closed,y\nmore,z\n', 'train.csv', ','),
+    );
     assert.equal(e.message, 'train.csv:3: unterminated quoted field');
   });
 
   it('rejects text after a closing quote', () => {
-    const e = errorOf(() => parseDelimited('text,label\n"a"b,x\n', 'train.csv', ','));
+    const e = dataFileErrorOf(() => parseDelimited('text,label\n"a"b,x\n', 'train.csv', ','));
     assert.equal(e.line, 2);
     assert.match(e.problem, /after a closing quote/);
   });
@@ -58,14 +49,19 @@ describe('readDelimitedRecords', () => {
   });
 
   it('names a row whose width differs from the header', () => {
-    const e = errorOf(() => readDelimitedRecords('text,label\nhi,a\nhello,b,extra\n', 'dev.csv', ','));
+    const e = dataFileErrorOf(() =>
+      readDelimitedRecords('text,label\nhi,a\nhello,b,extra\n', 'dev.csv', ','),
+    );
     assert.equal(e.message, 'dev.csv:3: expected 2 comma-separated fields (as the header), found 3');
   });
 
   it('rejects an empty file and a repeated header column', () => {
-    assert.match(errorOf(() => readDelimitedRecords('', 'f.csv', ',')).message, /^f.csv:1: empty file/);
     assert.match(
-      errorOf(() => readDelimitedRecords('a,a\n1,2\n', 'f.csv', ',')).problem,
+      dataFileErrorOf(() => readDelimitedRecords('', 'f.csv', ',')).message,
+      /^f.csv:1: empty file/,
+    );
+    assert.match(
+      dataFileErrorOf(() => readDelimitedRecords('a,a\n1,2\n', 'f.csv', ',')).problem,
       /repeats column "a"/,
     );
   });
@@ -81,11 +77,11 @@ describe('readJsonlRecords', () => {
 
   it('names the line of invalid JSON and of a non-object', () => {
     assert.match(
-      errorOf(() => readJsonlRecords('{"a":1}\n{"a":\n', 'f.jsonl')).message,
+      dataFileErrorOf(() => readJsonlRecords('{"a":1}\n{"a":\n', 'f.jsonl')).message,
       /^f.jsonl:2: not valid JSON/,
     );
     assert.equal(
-      errorOf(() => readJsonlRecords('[1,2]\n', 'f.jsonl')).message,
+      dataFileErrorOf(() => readJsonlRecords('[1,2]\n', 'f.jsonl')).message,
       'f.jsonl:1: expected a JSON object',
     );
   });

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DataFileError } from '../../../efficientbert/data/delimited';
 import { readUserTask } from '../../../efficientbert/data/user-data';
 import type { DataFormat, UserDataSpec } from '../../../efficientbert/search/data-spec';
+import { dataFileErrorOf } from '../../helpers/data-file-error';
 
 function spec(overrides: Partial<UserDataSpec> = {}, format: DataFormat = 'csv'): UserDataSpec {
   return {
@@ -13,16 +13,6 @@ function spec(overrides: Partial<UserDataSpec> = {}, format: DataFormat = 'csv')
     columns: { text: 'text', label: 'label' },
     ...overrides,
   };
-}
-
-function problemOf(fn: () => unknown): DataFileError {
-  try {
-    fn();
-  } catch (err) {
-    assert.ok(err instanceof DataFileError, `expected a DataFileError, got ${String(err)}`);
-    return err;
-  }
-  assert.fail('expected an error');
 }
 
 const TRAIN = 'text,label\nplay ball,sports\nbake bread,cooking\nrain today,weather\nscore a goal,sports\n';
@@ -115,11 +105,13 @@ describe('readUserTask', () => {
         'train.jsonl:1: "text" must be a string',
       ],
     ];
-    for (const [what, fn, message] of cases) assert.equal(problemOf(fn).message, message, what);
+    for (const [what, fn, message] of cases) assert.equal(dataFileErrorOf(fn).message, message, what);
   });
 
   it('marks a missing column with its role, so the gateway can name the request field', () => {
-    const e = problemOf(() => readUserTask(spec({ columns: { text: 'text', label: 'intent' } }), TRAIN, DEV));
+    const e = dataFileErrorOf(() =>
+      readUserTask(spec({ columns: { text: 'text', label: 'intent' } }), TRAIN, DEV),
+    );
     assert.equal(e.column, 'label');
   });
 });
