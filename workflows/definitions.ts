@@ -144,6 +144,7 @@ export function trainInput(spec: SearchSpec, candidate: CandidateSpec): TrainCan
     steps: candidate.stage === 'final' ? spec.budget.finalSteps : spec.budget.steps,
     checkpointEvery: spec.budget.checkpointEvery,
     ...(spec.dataDir === undefined ? {} : { dataDir: spec.dataDir }),
+    ...(spec.data === undefined ? {} : { data: spec.data }),
     ...(spec.teacherRef === undefined ? {} : { teacherRef: spec.teacherRef }),
     ...(spec.supernetRef === undefined ? {} : { supernetRef: spec.supernetRef }),
     ...(spec.budget.fakeStepMillis === undefined ? {} : { fakeStepMillis: spec.budget.fakeStepMillis }),

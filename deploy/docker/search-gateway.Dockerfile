@@ -28,7 +28,9 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10001 efficientbert \
  && useradd --system --uid 10001 --gid efficientbert --home-dir /app --no-create-home \
-      --shell /usr/sbin/nologin efficientbert
+      --shell /usr/sbin/nologin efficientbert \
+ && mkdir -p /var/lib/efficientbert/artifacts \
+ && chown -R 10001:10001 /var/lib/efficientbert
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=tsx /opt/tsx /opt/tsx
@@ -43,7 +45,8 @@ ENV NODE_ENV=production \
     TEMPORAL_ADDRESS=temporal:7233 \
     TEMPORAL_NAMESPACE=default \
     SEARCH_HOST=0.0.0.0 \
-    SEARCH_PORT=50051
+    SEARCH_PORT=50051 \
+    EFFICIENTBERT_ARTIFACTS=/var/lib/efficientbert/artifacts
 USER 10001:10001
 EXPOSE 50051
 # SERVING only while Temporal answers (the gateway's health follows its Temporal connection).

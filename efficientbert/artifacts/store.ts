@@ -130,6 +130,44 @@ export class ArtifactStore {
     return ref;
   }
 
+  /**
+   * Stores bytes that arrive in chunks (an upload), hashing them on the way to a temp file, so a
+   * large upload is never held in memory. Throws (and leaves nothing behind) past `maxBytes`.
+   */
+  async putChunks(
+    chunks: AsyncIterable<Uint8Array>,
+    maxBytes = Number.POSITIVE_INFINITY,
+  ): Promise<{ ref: ArtifactRef; size: number }> {
+    const tmpDir = path.join(this.root, 'tmp');
+    await fs.mkdir(tmpDir, { recursive: true });
+    const tmp = path.join(tmpDir, `${process.pid}-${randomBytes(6).toString('hex')}`);
+    const hash = createHash('sha256');
+    let size = 0;
+    const fh = await fs.open(tmp, 'w');
+    try {
+      for await (const chunk of chunks) {
+        size += chunk.byteLength;
+        if (size > maxBytes) throw new RangeError(`upload exceeds ${maxBytes} bytes`);
+        hash.update(chunk);
+        await fh.write(chunk);
+      }
+      await fh.sync();
+    } catch (err) {
+      await fh.close();
+      await fs.rm(tmp, { force: true });
+      throw err;
+    }
+    await fh.close();
+    const ref: ArtifactRef = `sha256:${hash.digest('hex')}`;
+    if (await this.has(ref)) await fs.rm(tmp, { force: true });
+    else {
+      const dest = this.objectPath(ref);
+      await fs.mkdir(path.dirname(dest), { recursive: true });
+      await fs.rename(tmp, dest);
+    }
+    return { ref, size };
+  }
+
   async getFile(ref: string, dest: string): Promise<void> {
     await fs.mkdir(path.dirname(path.resolve(dest)), { recursive: true });
     const bytes = await this.getBytes(ref);

@@ -12,6 +12,7 @@ import { type FieldError, snakeFieldPath } from '../core/field-errors';
 import { isPresetName, PRESET_NAMES, type PresetName } from '../core/presets';
 import type { ParamBudget } from '../space/sample';
 import { STAGES, type StageName } from './candidates';
+import type { UserDataSpec } from './data-spec';
 import { type MethodOverrides, type MethodSettings, mergeMethod, methodOf, withMethod } from './plan/method';
 import { PLAN_PRESETS } from './plan/presets';
 import { validateSearchPlan } from './plan/validate';
@@ -33,6 +34,8 @@ export interface SearchSpec {
   readonly tasks: readonly string[];
   /** Data folder (GLUE layout) as the workers see it. */
   readonly dataDir?: string;
+  /** The user's dataset (artifact refs + column mapping); its task is `tasks[0]` and every training's. */
+  readonly data?: UserDataSpec;
   /** Artifact ref of the teacher (a model directory manifest). */
   readonly teacherRef?: string;
   /** Artifact ref of the warm-up supernet checkpoint candidates start from. */
@@ -60,6 +63,8 @@ export interface SearchRequest {
   readonly tasks: readonly string[];
   readonly seed: number;
   readonly dataDir?: string;
+  /** The user's dataset: `tasks` and every training's task default to its name. */
+  readonly data?: UserDataSpec;
   readonly teacherRef?: string;
   readonly supernetRef?: string;
   readonly parallelism?: number;
@@ -96,7 +101,11 @@ export const DEFAULTS = {
 export function resolveSearchSpec(request: SearchRequest): SearchSpec {
   const { preset, budget, stages } = request;
   const plan = PLAN_PRESETS[preset];
-  const method = mergeMethod(methodOf(plan), request.method);
+  const presetMethod = methodOf(plan);
+  const method = mergeMethod(
+    request.data ? methodOnTask(presetMethod, request.data.name) : presetMethod,
+    request.method,
+  );
   const steps = budget?.steps ?? method.proxy.pretrainSteps + method.proxy.finetuneSteps;
   const presetBudget = plan.stage1.paramBudget;
   const range =
@@ -107,9 +116,10 @@ export function resolveSearchSpec(request: SearchRequest): SearchSpec {
     (v === undefined ? {} : { [key]: v }) as Partial<Record<K, V>>;
   return {
     preset,
-    tasks: request.tasks,
+    tasks: request.data && request.tasks.length === 0 ? [request.data.name] : request.tasks,
     seed: request.seed,
     ...optional('dataDir', request.dataDir),
+    ...optional('data', request.data),
     ...optional('teacherRef', request.teacherRef),
     ...optional('supernetRef', request.supernetRef),
     parallelism: request.parallelism ?? DEFAULTS.parallelism,
@@ -128,6 +138,17 @@ export function resolveSearchSpec(request: SearchRequest): SearchSpec {
     ...optional('paramRange', range),
     topK: request.topK ?? DEFAULTS.topK,
     method,
+  };
+}
+
+/** The preset's trainings with every task field naming `task` (a user dataset replaces GLUE). */
+export function methodOnTask(m: MethodSettings, task: string): MethodSettings {
+  return {
+    warmup: { ...m.warmup, task },
+    proxy: { ...m.proxy, task },
+    weightSharing: { ...m.weightSharing, tasks: [task] },
+    scoring: { ...m.scoring, task },
+    final: { ...m.final, tasks: [task] },
   };
 }
 
@@ -179,8 +200,11 @@ export function validateSearchSpec(spec: SearchSpec): FieldError[] {
   if (spec.supernetRef !== undefined && !ARTIFACT_REF.test(spec.supernetRef)) {
     err('supernet_ref', 'must be an artifact ref sha256:<64 hex>');
   }
+  if (spec.data && spec.tasks.some((t) => t !== spec.data?.name))
+    err('tasks', `must be empty or ['${spec.data.name}'] with data`);
   if (spec.method === undefined) err('method', 'is required');
-  else if (isPresetName(spec.preset)) errors.push(...validateMethod(spec.preset, spec.method));
+  else if (isPresetName(spec.preset))
+    errors.push(...validateMethod(spec.preset, spec.method, spec.data?.name));
   return errors;
 }
 
@@ -202,10 +226,10 @@ function specPath(planPath: string): string | undefined {
  * The plan's rules (validate.ts: shapes, GLUE tasks, no overlap between the data a training reads
  * and the data its reward is measured on) on `method`, run in the preset's plan.
  */
-export function validateMethod(preset: PresetName, method: MethodSettings): FieldError[] {
+export function validateMethod(preset: PresetName, method: MethodSettings, userTask?: string): FieldError[] {
   const seen = new Set<string>();
   const errors: FieldError[] = [];
-  for (const e of validateSearchPlan(withMethod(PLAN_PRESETS[preset], method))) {
+  for (const e of validateSearchPlan(withMethod(PLAN_PRESETS[preset], method), userTask)) {
     const field = specPath(e.field);
     if (field === undefined || seen.has(field)) continue;
     seen.add(field);

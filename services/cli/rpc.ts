@@ -67,6 +67,27 @@ export class RpcClient {
     return (this.client as unknown as Dynamic)[method]!(request) as grpc.ClientReadableStream<Message>;
   }
 
+  /** A client stream: writes every message of `requests`, then resolves with the one reply. */
+  clientStream(method: string, requests: AsyncIterable<Message>, timeoutMs = 600_000): Promise<Message> {
+    return new Promise((resolve, reject) => {
+      const call = (this.client as unknown as Dynamic)[method]!(
+        { deadline: Date.now() + timeoutMs },
+        (err: grpc.ServiceError | null, reply: Message) =>
+          err ? reject(callError(err, this.target)) : resolve(reply),
+      ) as grpc.ClientWritableStream<Message>;
+      (async () => {
+        for await (const request of requests) {
+          // Respect backpressure: a large file is never queued in memory whole.
+          if (!call.write(request)) await new Promise((r) => call.once('drain', r));
+        }
+        call.end();
+      })().catch((err: unknown) => {
+        call.cancel();
+        reject(err);
+      });
+    });
+  }
+
   close(): void {
     this.client.close();
   }

@@ -118,8 +118,10 @@ const SERVICES: readonly NodeService[] = [
       SEARCH_HOST: hostPort(s.searchAddress).host,
       SEARCH_PORT: hostPort(s.searchAddress).port,
       TEMPORAL_ADDRESS: s.temporalAddress,
+      // Uploaded datasets go where the worker reads them.
+      EFFICIENTBERT_ARTIFACTS: s.artifactsDir,
     }),
-    settings: (s) => ({ address: s.searchAddress, temporal: s.temporalAddress }),
+    settings: (s) => ({ address: s.searchAddress, temporal: s.temporalAddress, artifacts: s.artifactsDir }),
     healthy: (s) => grpcServing(s.searchAddress, 'efficientbert.v1.Search'),
   },
   {

@@ -8,6 +8,7 @@ import {
   type SearchSpec,
 } from '../../efficientbert/search';
 import type { SearchProgress, SearchStatus } from '../../workflows/definitions';
+import { dataFromPb, dataToPb, type PbDataSpec } from './data';
 import { methodFromPb, methodToPb, type PbMethod } from './method';
 
 export interface PbSearchSpec {
@@ -24,6 +25,7 @@ export interface PbSearchSpec {
   param_range?: { min_millions: number; max_millions: number } | null;
   top_k: number;
   method?: PbMethod | null;
+  data?: PbDataSpec | null;
 }
 
 export type PbStatus =
@@ -61,7 +63,9 @@ function set<T>(value: T | undefined | null): T | undefined {
 export function specFromPb(pb: PbSearchSpec | null | undefined): { spec?: SearchSpec; errors: FieldError[] } {
   if (!pb) return { errors: [{ field: 'spec', message: 'is required' }] };
   if (!isPresetName(pb.preset)) return { errors: [presetError(pb.preset)] };
-  const { method, errors } = methodFromPb(pb.preset, pb.method);
+  const { data, errors: dataErrors } = pb.data ? dataFromPb(pb.data) : { errors: [] };
+  if (dataErrors.length) return { errors: dataErrors };
+  const { method, errors } = methodFromPb(pb.preset, pb.method, data?.name);
   if (errors.length) return { errors };
   const budget = pb.budget;
   const range = pb.param_range;
@@ -88,6 +92,7 @@ export function specFromPb(pb: PbSearchSpec | null | undefined): { spec?: Search
     method,
     topK: set(pb.top_k),
     dataDir: set(pb.data_dir),
+    data,
     teacherRef: set(pb.teacher_ref),
     supernetRef: set(pb.supernet_ref),
     paramRange:
@@ -124,6 +129,7 @@ export function specToPb(spec: SearchSpec): PbSearchSpec {
       : null,
     top_k: spec.topK,
     method: methodToPb(spec.method),
+    data: spec.data ? dataToPb(spec.data) : null,
   };
 }
 

@@ -18,6 +18,7 @@ import {
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
 } from '@temporalio/client';
+import { ArtifactStore } from '../../efficientbert/artifacts';
 import { LIMITS, type SearchSpec, validateSearchSpec } from '../../efficientbert/search';
 import {
   cancelSignal,
@@ -37,6 +38,7 @@ import {
 } from '../../workflows/definitions';
 import { invalid, ServiceError, toStatus } from '../grpc/errors';
 import { type PbSearchSpec, specFromPb } from './convert';
+import { checkUserData } from './data';
 
 export const SEARCH_WORKFLOW_TYPE = 'searchWorkflow';
 
@@ -49,6 +51,8 @@ export interface SearchServiceOptions {
   readonly callTimeoutMs?: number;
   readonly training?: TrainingOptions;
   readonly continueAsNewAfterEvents?: number;
+  /** The store workers read (uploads, user datasets); default EFFICIENTBERT_ARTIFACTS. */
+  readonly store?: ArtifactStore;
 }
 
 /** The search id of a request id: stable, so a retried StartSearch finds the first one. */
@@ -116,8 +120,10 @@ export class SearchGateway {
   private readonly connectTimeoutMs: number;
   private readonly callTimeoutMs: number;
   private readonly inFlight = new Set<AbortController>();
+  readonly store: ArtifactStore;
 
   constructor(readonly options: SearchServiceOptions) {
+    this.store = options.store ?? ArtifactStore.fromEnv();
     this.connectTimeoutMs = options.connectTimeoutMs ?? 2000;
     this.callTimeoutMs = options.callTimeoutMs ?? 5000;
   }
@@ -203,6 +209,12 @@ export class SearchGateway {
           .map((p) => `${p.field.startsWith('spec') ? p.field : `spec.${p.field}`} ${p.message}`)
           .join('; '),
       );
+    }
+    if (spec!.data) {
+      const { problem } = await checkUserData(this.store, spec!.data);
+      if (problem?.kind === 'not-found')
+        throw new ServiceError(grpc.status.NOT_FOUND, `${problem.field}: ${problem.message}`, problem.field);
+      if (problem) throw invalid(problem.field, problem.message);
     }
     const searchId = searchIdFor(requestId);
     const hash = specHash(spec!);

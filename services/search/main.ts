@@ -1,6 +1,7 @@
 /**
  * The Search gRPC service. Environment: SEARCH_HOST (127.0.0.1), SEARCH_PORT (50052),
- * TEMPORAL_ADDRESS (127.0.0.1:7233), TEMPORAL_NAMESPACE (default).
+ * TEMPORAL_ADDRESS (127.0.0.1:7233), TEMPORAL_NAMESPACE (default), EFFICIENTBERT_ARTIFACTS (the
+ * workers' artifact store, where UploadArtifact puts datasets; ./.efficientbert/artifacts).
  */
 import { startSearchServer } from './server';
 

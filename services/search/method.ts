@@ -12,6 +12,7 @@ import {
   type MethodSettings,
   mergeMethod,
   methodOf,
+  methodOnTask,
   PLAN_PRESETS,
   validateMethod,
 } from '../../efficientbert/search';
@@ -104,14 +105,20 @@ function methodOverridesFromPb(pb: PbMethod | null | undefined): MethodOverrides
   };
 }
 
-/** The preset's trainings with the request's overrides, checked; errors name the request fields. */
+/**
+ * The preset's trainings with the request's overrides, checked; errors name the request fields.
+ * `userTask`: the search's own dataset; task fields the request leaves unset name it.
+ */
 export function methodFromPb(
   preset: string,
   pb: PbMethod | null | undefined,
+  userTask?: string,
 ): { method?: MethodSettings; errors: FieldError[] } {
   if (!isPresetName(preset)) return { errors: [] }; // the spec's own validation reports the preset
-  const method = mergeMethod(methodOf(PLAN_PRESETS[preset]), methodOverridesFromPb(pb));
-  const errors = underField('spec', validateMethod(preset, method));
+  const presetMethod = methodOf(PLAN_PRESETS[preset]);
+  const base = userTask === undefined ? presetMethod : methodOnTask(presetMethod, userTask);
+  const method = mergeMethod(base, methodOverridesFromPb(pb));
+  const errors = underField('spec', validateMethod(preset, method, userTask));
   return errors.length ? { errors } : { method, errors };
 }
 

@@ -11,6 +11,7 @@ import { createServer, listen } from '../grpc/server';
 import { SearchGateway, type SearchServiceOptions } from './gateway';
 import { searchHandlers } from './handlers';
 import { loadSearchProtos, SEARCH_SERVICE } from './protos';
+import { uploadHandlers } from './upload';
 
 const HEALTH_PROBE_MS = 2000;
 
@@ -50,7 +51,10 @@ export async function startSearchServer(
   const definition = loadSearchProtos();
   const gateway = new SearchGateway(options);
   const server = createServer();
-  server.addService(serviceDefinition(definition, SEARCH_SERVICE), searchHandlers(gateway));
+  server.addService(serviceDefinition(definition, SEARCH_SERVICE), {
+    ...searchHandlers(gateway),
+    ...uploadHandlers(gateway.store),
+  });
   // NOT_SERVING until the first probe has reached Temporal.
   const health = new Health([SEARCH_SERVICE], 'NOT_SERVING');
   health.addTo(server);

@@ -25,8 +25,9 @@ import {
   TaskMixtureIterator,
   type TaskMixtureState,
 } from '../../data/batching';
-import { type Example, glueTask, readGlueSplit } from '../../data/glue';
+import type { Example } from '../../data/glue';
 import { computeMetrics } from '../../data/metrics';
+import type { TaskCatalog } from '../../data/tasks';
 import type { WordPieceTokenizer } from '../../data/tokenizer';
 import { classificationHead, regressionHead, type TaskHead } from '../../model/heads';
 import { noDropout } from '../../model/layers';
@@ -39,7 +40,7 @@ import { collectPredictions } from '../predict';
 import { type TrainOptions, train } from '../trainer';
 
 export interface TaskData {
-  readonly glueDir: string;
+  readonly tasks: TaskCatalog;
   readonly tokenizer: WordPieceTokenizer;
   readonly maxSeq: number;
 }
@@ -48,16 +49,19 @@ const EVAL_BATCH = 128;
 /** Length bucketing keeps padding low: GLUE sentences are short and varied. */
 const BUCKET_CHUNK_BATCHES = 50;
 
-export function examplesOf(data: TaskData, task: string, split: 'train' | 'dev'): Example[] {
-  return readGlueSplit(data.glueDir, task, split);
+export function examplesOf(data: TaskData, task: string, split: 'train' | 'dev'): readonly Example[] {
+  return data.tasks.examples(task, split);
 }
 
 export function encode(data: TaskData, task: string, examples: readonly Example[]): EncodedDataset {
-  return encodeDataset(examples, data.tokenizer, { kind: glueTask(task).kind, maxSeq: data.maxSeq });
+  return encodeDataset(examples, data.tokenizer, {
+    kind: data.tasks.definition(task).kind,
+    maxSeq: data.maxSeq,
+  });
 }
 
 /** The heads a search's models carry: one per task any training or score uses, sorted. */
-export function headsFor(method: MethodSettings): TaskHead[] {
+export function headsFor(method: MethodSettings, catalog: TaskCatalog): TaskHead[] {
   const tasks = new Set([
     method.warmup.task,
     method.proxy.task,
@@ -66,7 +70,7 @@ export function headsFor(method: MethodSettings): TaskHead[] {
     ...method.final.tasks,
   ]);
   return [...tasks].sort().map((task) => {
-    const t = glueTask(task);
+    const t = catalog.definition(task);
     return t.kind === 'regression' ? regressionHead(task) : classificationHead(task, t.labels.length);
   });
 }
@@ -134,12 +138,13 @@ export function phase<B extends { batchSize: number }>(
 
 /** The primary metric of `task` (accuracy, Pearson, MCC...) of `logits` over `ds`. */
 export function taskScore(
+  tasks: TaskCatalog,
   task: string,
   ds: EncodedDataset,
   logits: Parameters<typeof collectPredictions>[1],
 ): { score: number; metrics: Record<string, number> } {
   const { predictions, labels } = collectPredictions(sequentialBatches(ds, EVAL_BATCH), logits);
-  const names = glueTask(task).metrics;
+  const names = tasks.definition(task).metrics;
   const metrics = computeMetrics(names, predictions, labels) as Record<string, number>;
   const score = metrics[names[0]!]!;
   return { score: Number.isFinite(score) ? score : 0, metrics };

@@ -56,7 +56,7 @@ export function finalPhases(
         // Spec §3: checkpoints are selected on dev.
         evaluate: {
           everySteps: Math.max(1, Math.ceil(f.finetuneSteps / 4)),
-          run: () => taskScore(task, dev, studentLogits(model, arch, task)).score,
+          run: () => taskScore(data.tasks, task, dev, studentLogits(model, arch, task)).score,
         },
       }),
     );
@@ -70,7 +70,7 @@ export function finalScores(model: StudentModel, arch: Architecture, method: Met
   let reward = 0;
   method.final.tasks.forEach((task, i) => {
     const dev = encode(data, task, examplesOf(data, task, 'dev'));
-    const r = taskScore(task, dev, studentLogits(model, arch, task));
+    const r = taskScore(data.tasks, task, dev, studentLogits(model, arch, task));
     for (const [k, v] of Object.entries(r.metrics)) metrics[`${task}.${k}`] = v;
     if (i === 0) reward = r.score;
   });

@@ -1,6 +1,7 @@
 /** The proxy training of stages 1-2 and its reward on the held-out share (spec §4.2). */
 import type { Prng } from '../../core/prng';
 import { type Batch, type EncodedDataset, splitLast, takeFirst } from '../../data/batching';
+import type { TaskCatalog } from '../../data/tasks';
 import type { StudentModel } from '../../model/student-model';
 import type { Teacher } from '../../model/teacher';
 import type { MethodSettings } from '../../search/plan/method';
@@ -10,6 +11,7 @@ import type { Phase } from '../phases';
 import { encode, examplesOf, phase, shuffled, studentLogits, type TaskData, taskScore } from './common';
 
 export interface ProxyData {
+  readonly tasks: TaskCatalog;
   readonly train: EncodedDataset;
   readonly heldOut: EncodedDataset;
 }
@@ -18,6 +20,7 @@ export function proxyData(method: MethodSettings, data: TaskData): ProxyData {
   const p = method.proxy;
   const all = examplesOf(data, p.task, 'train');
   return {
+    tasks: data.tasks,
     train: encode(data, p.task, takeFirst(all, p.trainFraction)),
     heldOut: encode(data, p.task, splitLast(all, p.heldOutFraction).heldOut),
   };
@@ -62,5 +65,10 @@ export function proxyReward(
   method: MethodSettings,
   ds: ProxyData,
 ) {
-  return taskScore(method.proxy.task, ds.heldOut, studentLogits(candidate, arch, method.proxy.task));
+  return taskScore(
+    ds.tasks,
+    method.proxy.task,
+    ds.heldOut,
+    studentLogits(candidate, arch, method.proxy.task),
+  );
 }

@@ -79,5 +79,5 @@ export function sharedScore(
     s.task,
     splitLast(examplesOf(data, s.task, 'train'), s.heldOutFraction).heldOut,
   );
-  return taskScore(s.task, heldOut, studentLogits(supernet, arch, s.task));
+  return taskScore(data.tasks, s.task, heldOut, studentLogits(supernet, arch, s.task));
 }

@@ -1,7 +1,7 @@
 /** The warm-up: the teacher when the search names none, then the supernet distilled from it. */
 import type { Prng } from '../../core/prng';
 import { type Batch, splitLast, takeFirst } from '../../data/batching';
-import { glueTask } from '../../data/glue';
+import type { TaskCatalog } from '../../data/tasks';
 import type { StudentModel } from '../../model/student-model';
 import type { Teacher } from '../../model/teacher';
 import type { TeacherConfig } from '../../model/teacher-config';
@@ -16,11 +16,12 @@ import { encode, examplesOf, phase, shuffled, type TaskData } from './common';
 /** A BERT teacher for `task`, `hidden` wide (the preset's teacherHidden), FFN 4x as in BERT. */
 export function teacherConfigFor(
   method: MethodSettings,
+  tasks: TaskCatalog,
   vocabSize: number,
   hidden: number,
   maxPositions: number,
 ): TeacherConfig {
-  const task = glueTask(method.warmup.task);
+  const task = tasks.definition(method.warmup.task);
   return {
     vocabSize,
     hidden,

@@ -2,7 +2,7 @@
  * The rules a search plan must satisfy, each error naming its field (`stage1.candidates`): the
  * shapes (counts, rates, fractions, token-form architectures) and the method's own rules, so that
  * a plan from any source (a preset, a request's overrides, an in-process caller) is held to them:
- * every task is a GLUE task, and no training reads the examples a reward is measured on.
+ * every task is a GLUE task or the search's own dataset, and no training reads the examples a reward is measured on.
  */
 
 import type { FieldError } from '../../core/field-errors';
@@ -13,8 +13,11 @@ import type { KdSchedule, ProxyTraining, SearchPlan, StageSampler } from './pres
 
 const ARCH_TOKEN = /^[a-z0-9_(),]+$/;
 
-/** Every problem in `plan`, each naming its field; empty when the plan is valid. */
-export function validateSearchPlan(plan: SearchPlan): FieldError[] {
+/**
+ * Every problem in `plan`, each naming its field; empty when the plan is valid. `userTask`: the
+ * name of the search's own dataset (spec.data), a task the trainings can read besides GLUE.
+ */
+export function validateSearchPlan(plan: SearchPlan, userTask?: string): FieldError[] {
   const errors: FieldError[] = [];
   const fail = (field: string, rule: string, got: unknown): void => {
     errors.push({ field, message: `${field} ${rule}, got ${JSON.stringify(got) ?? String(got)}` });
@@ -31,8 +34,13 @@ export function validateSearchPlan(plan: SearchPlan): FieldError[] {
   const task = (field: string, v: unknown) => {
     if (typeof v !== 'string' || !/^[a-z0-9-]+$/.test(v))
       fail(field, 'must be a task name (lowercase, digits, dashes)', v);
-    // The trainings read GLUE only (data/glue.ts): anything else would fail inside a worker.
-    else if (!isGlueTaskName(v)) fail(field, `must be a GLUE task (${GLUE_TASK_NAMES.join(', ')})`, v);
+    // The trainings read GLUE and the search's own dataset only: anything else would fail inside a worker.
+    else if (!isGlueTaskName(v) && v !== userTask)
+      fail(
+        field,
+        `must be ${userTask ? `'${userTask}' (data) or ` : ''}a GLUE task (${GLUE_TASK_NAMES.join(', ')})`,
+        v,
+      );
   };
   const tasks = (field: string, v: unknown) => {
     if (!Array.isArray(v) || v.length === 0) fail(field, 'must name at least one task', v);

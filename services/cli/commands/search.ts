@@ -8,6 +8,7 @@ import { inferenceRpc, type Message, type RpcClient, searchRpc } from '../rpc';
 import { reportDataFromSearch } from '../search/report-from-search';
 import { latencyNote, measureServedLatency, type ServedLatency, winnerModel } from '../search/served-latency';
 import { SPEC_HELP, SPEC_OPTIONS, startRequestFromFlags } from '../search/spec-flags';
+import { uploadDataFlags } from '../search/upload-data';
 import { exitCodeOfFinalStatus, watchSearch } from '../search/watch';
 import { statusName } from '../search/watch-view';
 
@@ -60,6 +61,8 @@ function describe(info: Message): string {
 
 async function start(rpc: RpcClient, args: ParsedArgs): Promise<number> {
   const request = startRequestFromFlags(args.values, args.config().dataDir);
+  const data = await uploadDataFlags(rpc, args.values);
+  if (data) request.spec.data = data;
   const reply = await rpc.unary('StartSearch', request);
   if (args.json && !args.values.watch) printJson(reply);
   else if (args.json) console.error(JSON.stringify({ search_id: reply.search_id, created: reply.created }));

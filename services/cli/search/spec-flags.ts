@@ -29,6 +29,13 @@ export const SPEC_OPTIONS = {
   'max-params': { type: 'string' },
   'top-k': { type: 'string' },
   'request-id': { type: 'string' },
+  train: { type: 'string' },
+  dev: { type: 'string' },
+  'text-column': { type: 'string' },
+  'text-pair-column': { type: 'string' },
+  'label-column': { type: 'string' },
+  'task-kind': { type: 'string' },
+  'task-name': { type: 'string' },
 } as const;
 
 export const SPEC_DEFAULTS = {
@@ -40,6 +47,14 @@ export const SPEC_DEFAULTS = {
 export const SPEC_HELP = `  --preset tiny|small|paper       student scale (default ${SPEC_DEFAULTS.preset})
   --tasks LIST                    GLUE tasks, comma-separated (default ${SPEC_DEFAULTS.tasks})
   --data DIR                      GLUE data folder as the workers see it (configuration: EFFICIENTBERT_DATA)
+  --train FILE --dev FILE         your own dataset instead of GLUE (.csv, .tsv with a header row, or
+                                  .jsonl objects), uploaded to the search service; every training and
+                                  the served model use it, answering with its labels (sorted)
+  --text-column C --text-pair-column C --label-column C
+                                  which columns hold the text, the optional second text, the label
+                                  (default text, none, label)
+  --task-kind classification|regression   (default classification: any number of string labels)
+  --task-name NAME                the dataset's task name; served as <search id>-NAME (default custom)
   --teacher REF / --supernet REF  artifact refs (sha256:...) to start from (default: trained by the search)
   --seed N                        (default ${SPEC_DEFAULTS.seed}); same seed, same answer
   --parallelism N                 candidates trained at once (default 1; does not change the answer)
@@ -59,7 +74,8 @@ export function startRequestFromFlags(values: ParsedArgs['values'], dataDir: str
   const maxParams = numberFlag(values, 'max-params');
   if ((minParams === undefined) !== (maxParams === undefined))
     throw new UsageError('--min-params and --max-params go together');
-  const tasks = String(values.tasks ?? SPEC_DEFAULTS.tasks)
+  // A user dataset is the search's task: GLUE is then only used when named.
+  const tasks = String(values.tasks ?? (values.train === undefined ? SPEC_DEFAULTS.tasks : ''))
     .split(',')
     .map((t) => t.trim())
     .filter(Boolean);

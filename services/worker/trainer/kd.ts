@@ -13,8 +13,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ArtifactStore } from '../../../efficientbert/artifacts';
 import { Prng } from '../../../efficientbert/core/prng';
-import { glueTask } from '../../../efficientbert/data/glue';
+import { glueCatalog, withUserTask } from '../../../efficientbert/data/tasks';
 import { WordPieceTokenizer } from '../../../efficientbert/data/tokenizer';
+import { readUserTask } from '../../../efficientbert/data/user-data';
 import { type Phase, type PhasePosition, runPhases, totalSteps } from '../../../efficientbert/distill/phases';
 import { headsFor, type TaskData, tokenizerDirOf } from '../../../efficientbert/distill/trainings/common';
 import { finalPhases, finalScores } from '../../../efficientbert/distill/trainings/final';
@@ -68,7 +69,8 @@ class Session {
   readonly store: ArtifactStore;
   readonly work: string;
   readonly method: MethodSettings;
-  readonly data: TaskData;
+  /** GLUE from the data folder; the user's task is added by loadUserData(). */
+  data: TaskData;
   readonly tokenizerDir: string;
   readonly rng: Prng;
   resume: PhasePosition | undefined;
@@ -88,7 +90,11 @@ class Session {
         `no tokenizer at ${this.tokenizerDir}: is ${dataDir} the data folder?`,
       );
     const tokenizer = WordPieceTokenizer.fromDirectory(this.tokenizerDir);
-    this.data = { glueDir: path.join(dataDir, 'glue'), tokenizer, maxSeq: PRESETS[job.preset].maxSeq };
+    this.data = {
+      tasks: glueCatalog(path.join(dataDir, 'glue')),
+      tokenizer,
+      maxSeq: PRESETS[job.preset].maxSeq,
+    };
     this.rng = Prng.fromSeed(job.candidate.seed);
     this.work = fs.mkdtempSync(path.join(os.tmpdir(), `efficientbert-${job.candidate.id}-`));
   }
@@ -99,6 +105,22 @@ class Session {
 
   config(teacherHidden: number): StudentConfig {
     return { ...PRESETS[this.job.preset], vocabSize: this.data.tokenizer.vocabSize, teacherHidden };
+  }
+
+  /**
+   * The search's own dataset, fetched from the artifact store (the worker needs no copy of the
+   * user's files). The gateway checked it before the search started; a problem here means the
+   * stored bytes changed, which content addressing rules out, so it is a runtime error.
+   */
+  async loadUserData(): Promise<void> {
+    const spec = this.job.data;
+    if (!spec) return;
+    const [train, dev] = await Promise.all([
+      this.store.getBytes(spec.train.ref),
+      this.store.getBytes(spec.dev.ref),
+    ]);
+    const task = readUserTask(spec, train.toString('utf8'), dev.toString('utf8'));
+    this.data = { ...this.data, tasks: withUserTask(this.data.tasks, task) };
   }
 
   async restore(): Promise<void> {
@@ -129,7 +151,11 @@ class Session {
 
   /** A freshly initialized supernet distilling from a teacher `teacherHidden` wide. */
   freshSupernet(teacherHidden: number): StudentModel {
-    return StudentModel.supernet(this.config(teacherHidden), headsFor(this.method), this.rng.fork());
+    return StudentModel.supernet(
+      this.config(teacherHidden),
+      headsFor(this.method, this.data.tasks),
+      this.rng.fork(),
+    );
   }
 
   /**
@@ -230,7 +256,13 @@ async function warmup(s: Session): Promise<TrainerResult> {
   const teacher =
     given ??
     Teacher.random(
-      teacherConfigFor(method, s.data.tokenizer.vocabSize, base.teacherHidden, base.maxPositions),
+      teacherConfigFor(
+        method,
+        s.data.tasks,
+        s.data.tokenizer.vocabSize,
+        base.teacherHidden,
+        base.maxPositions,
+      ),
       s.rng.fork(),
     );
   let teacherRef = job.teacherRef ?? s.record?.teacherRef;
@@ -324,7 +356,7 @@ async function final(s: Session): Promise<TrainerResult> {
   const repo = path.join(s.work, 'models');
   const weights = weightMapOf(model.params.toArrays());
   for (const task of method.final.tasks) {
-    const t = glueTask(task);
+    const t = s.data.tasks.definition(task);
     const kind = t.kind;
     exportStudentPackage({
       out: repo,
@@ -366,6 +398,7 @@ export const kdTrainer: Trainer = async (job, emit) => {
   const backend = await selectBackend();
   const session = new Session(job, emit);
   try {
+    await session.loadUserData();
     await session.restore();
     emit({ type: 'started', fromStep: session.resume?.step ?? 0, pid: process.pid, backend: backend.name });
     return await BY_STAGE[job.candidate.stage](session);

@@ -9,6 +9,7 @@
  */
 import type { PresetName } from '../../../efficientbert/core/presets';
 import type { CandidateSpec, MethodSettings } from '../../../efficientbert/search';
+import type { UserDataSpec } from '../../../efficientbert/search/data-spec';
 import type { ParamBudget } from '../../../efficientbert/space/sample';
 
 export const TRAINER_PROTOCOL = 'efficientbert.trainer/v1' as const;
@@ -19,6 +20,8 @@ export interface TrainerJob {
   readonly preset: PresetName;
   readonly tasks: readonly string[];
   readonly dataDir?: string;
+  /** The user's dataset (refs into the artifact store), when the search brings one. */
+  readonly data?: UserDataSpec;
   readonly teacherRef?: string;
   readonly supernetRef?: string;
   /** Fake trainer: steps to run (the KD trainer's come from `method`). */

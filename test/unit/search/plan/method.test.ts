@@ -24,6 +24,20 @@ describe('search spec method settings (proto ↔ plan)', () => {
     assert.deepEqual(methodFromPb('small', null).method, methodOf(PLAN_PRESETS.small));
   });
 
+  it("points every training at a user dataset's task unless the request names another", () => {
+    const { method, errors } = methodFromPb('tiny', { final: { tasks: ['intent', 'sst2'] } }, 'intent');
+    assert.deepEqual(errors, []);
+    assert.equal(method!.warmup.task, 'intent');
+    assert.equal(method!.proxy.task, 'intent');
+    assert.deepEqual(method!.weightSharing.tasks, ['intent']);
+    assert.equal(method!.scoring.task, 'intent');
+    assert.deepEqual(method!.final.tasks, ['intent', 'sst2']);
+    assert.deepEqual(
+      methodFromPb('tiny', { scoring: { task: 'other' } }, 'intent').errors.map((e) => e.field),
+      ['spec.method.scoring.task'],
+    );
+  });
+
   it('names the request field of every bad setting', () => {
     assert.deepEqual(fields('tiny', { proxy: { train_fraction: 1.5, held_out_fraction: 0.5 } }), [
       'spec.method.proxy.train_fraction',

@@ -157,4 +157,50 @@ describe('kd trainer (tfjs, toy sizes)', { timeout: 300_000 }, () => {
     assert.equal(modelJson.metrics.accuracy, final.metrics['sst2.accuracy']);
     assert.ok((await fs.stat(path.join(out, name, '1', 'model.onnx'))).size > 0);
   });
+
+  it("trains on a user's regression dataset read from the store and exports it with no labels", async () => {
+    const lines = Array.from({ length: 40 }, (_, i) =>
+      JSON.stringify({ a: `a cat sat ${i}`, b: i % 2 ? 'a cat sat' : 'rain fell', score: i % 2 ? 4.5 : 0.5 }),
+    );
+    const ref = await store.putBytes(Buffer.from(`${lines.join('\n')}\n`));
+    const file = { ref, format: 'jsonl' as const, filename: 'pairs.jsonl' };
+    const task = 'similar';
+    const onTask = {
+      ...METHOD,
+      warmup: { ...METHOD.warmup, task, trainFraction: 0.5 },
+      proxy: { ...METHOD.proxy, task },
+      weightSharing: { ...METHOD.weightSharing, tasks: [task] },
+      scoring: { ...METHOD.scoring, task },
+      final: { ...METHOD.final, tasks: [task] },
+    };
+    const data = {
+      name: task,
+      kind: 'regression' as const,
+      train: file,
+      dev: file,
+      columns: { text: 'a', textPair: 'b', label: 'score' },
+    };
+    const userJob = (stage: CandidateStage, extra: Partial<TrainerJob> = {}) =>
+      job(stage, {
+        candidate: { ...job(stage).candidate, searchId: 'user' },
+        method: onTask,
+        data,
+        tasks: [task],
+        ...extra,
+      });
+    const warmUser = (
+      await run(userJob('warmup', { candidate: { ...userJob('warmup').candidate!, arch: '' } }))
+    ).result;
+    const final = (
+      await run(userJob('final', { teacherRef: warmUser.teacherRef!, supernetRef: warmUser.checkpointRef! }))
+    ).result;
+    assert.ok(Number.isFinite(final.metrics[`${task}.pearson`]), JSON.stringify(final.metrics));
+    const out = path.join(root, 'user-repo');
+    await store.getDir(final.modelRef!, out);
+    const modelJson = JSON.parse(
+      await fs.readFile(path.join(out, modelName('user', task), '1', 'model.json'), 'utf8'),
+    );
+    assert.equal(modelJson.task, 'regression');
+    assert.deepEqual(modelJson.labels, []);
+  });
 });
