@@ -28,7 +28,7 @@ export interface TrainerJob {
   readonly method?: MethodSettings;
   /** Fake trainer: wall time per step. */
   readonly fakeStepMillis?: number;
-  /** Root of the artifact store the child reads inputs from and writes checkpoints to. */
+  /** Location (directory or s3:// URL) of the artifact store the child reads inputs from and writes checkpoints to. */
   readonly artifactsRoot: string;
   /** Present when resuming: the last checkpoint a previous attempt reported. */
   readonly resume?: ResumePoint;
