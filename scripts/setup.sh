@@ -19,7 +19,7 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need_apt[@]}"
 fi
 # MinIO (the real S3 server the S3 artifact store is tested against) has no registry package that
-# bundles its binary; the Go module proxy builds it from its module (pinned; ~2.5 min on 2 cores,
+# bundles its binary; the Go module proxy builds it from its module (pinned; 3 min 06 s cold on 2 cores,
 # 1.2 GB of module cache). Installed under .efficientbert/bin, where test/helpers/minio.ts looks.
 MINIO_MODULE="github.com/minio/minio@v0.0.0-20260212201848-7aac2a2c5b7c"
 if [ ! -x .efficientbert/bin/minio ]; then
