@@ -23,6 +23,7 @@ fi
 # 1.2 GB of module cache). Installed under .efficientbert/bin, where test/helpers/minio.ts looks.
 MINIO_MODULE="github.com/minio/minio@v0.0.0-20260212201848-7aac2a2c5b7c"
 if [ ! -x .efficientbert/bin/minio ]; then
+  PATH="$PATH:/usr/local/go/bin"  # the Go toolchain's default place, where it is not on PATH
   command -v go >/dev/null 2>&1 || { echo "setup: Go is needed to build MinIO ($MINIO_MODULE)" >&2; exit 1; }
   GOBIN="$PWD/.efficientbert/bin" go install "$MINIO_MODULE"
 fi
