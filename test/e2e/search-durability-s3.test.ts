@@ -89,7 +89,7 @@ describe('durable search with its artifacts in MinIO', { timeout: 600_000 }, () 
     await fs.rm(root, { recursive: true, force: true });
   });
 
-  it('survives a worker SIGKILLed mid-training (checkpoint uploads in flight) with the same answer', async () => {
+  it('survives a worker SIGKILLed mid-training (while it writes checkpoints) with the same answer', async () => {
     const searchId = 'search-s3-worker-crash';
     const handle = await client.workflow.start<typeof searchWorkflow>('searchWorkflow', {
       workflowId: searchId,
