@@ -15,7 +15,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { ArtifactStore } from '../efficientbert/artifacts';
+import { DirArtifactStore } from '../efficientbert/artifacts';
 import { resolveSearchSpec, type SearchOutcome } from '../efficientbert/search';
 import { startDevServer, stopDevServer } from '../services/dev/temporal-dev';
 import { startWorkers } from '../services/worker/main';
@@ -62,7 +62,7 @@ async function main(): Promise<void> {
   try {
     let t = performance.now();
     const local = await runSearchInProcess('bench', spec, {
-      store: new ArtifactStore(path.join(root, 'a1')),
+      store: new DirArtifactStore(path.join(root, 'a1')),
       trainer: 'fake',
     });
     const inProcessMs = performance.now() - t;

@@ -130,7 +130,7 @@ export function createActivities(deps: ActivityDeps) {
     const job: TrainerJob = {
       ...input,
       protocol: TRAINER_PROTOCOL,
-      artifactsRoot: store.root,
+      artifactsRoot: store.location,
       ...(resume === undefined ? {} : { resume }),
     };
     await log(c.searchId, { candidateId: c.id, event: 'start', step: resume?.step ?? 0 });

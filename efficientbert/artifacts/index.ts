@@ -1,1 +1,4 @@
+export * from './dir-store';
+export * from './open';
+export * from './s3-store';
 export * from './store';

@@ -18,7 +18,7 @@ import {
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
 } from '@temporalio/client';
-import { ArtifactStore } from '../../efficientbert/artifacts';
+import { type ArtifactStore, artifactStoreFromEnv } from '../../efficientbert/artifacts';
 import { LIMITS, type SearchSpec, validateSearchSpec } from '../../efficientbert/search';
 import {
   cancelSignal,
@@ -123,7 +123,7 @@ export class SearchGateway {
   readonly store: ArtifactStore;
 
   constructor(readonly options: SearchServiceOptions) {
-    this.store = options.store ?? ArtifactStore.fromEnv();
+    this.store = options.store ?? artifactStoreFromEnv();
     this.connectTimeoutMs = options.connectTimeoutMs ?? 2000;
     this.callTimeoutMs = options.callTimeoutMs ?? 5000;
   }

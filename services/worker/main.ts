@@ -14,7 +14,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
-import { ArtifactStore } from '../../efficientbert/artifacts';
+import { DEFAULT_ARTIFACTS, openArtifactStore } from '../../efficientbert/artifacts';
 import { createActivities, type TrainerName } from '../../workflows/activities';
 import { GPU_TASK_QUEUE, TASK_QUEUE } from '../../workflows/definitions';
 
@@ -59,7 +59,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): WorkerConfi
   return {
     address: env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233',
     namespace: env.TEMPORAL_NAMESPACE ?? 'default',
-    artifactsRoot: env.EFFICIENTBERT_ARTIFACTS ?? path.join('.efficientbert', 'artifacts'),
+    artifactsRoot: env.EFFICIENTBERT_ARTIFACTS ?? DEFAULT_ARTIFACTS,
     modelRepository: env.EFFICIENTBERT_MODEL_REPO ?? path.join('.efficientbert', 'models'),
     trainer: trainerName(env.EFFICIENTBERT_TRAINER),
     queues: queues as ('light' | 'gpu')[],
@@ -105,7 +105,7 @@ export interface RunningWorkers {
 export async function startWorkers(config: WorkerConfig): Promise<RunningWorkers> {
   const connection = await connectWithRetry(config.address, config.connectTimeoutMs);
   const activities = createActivities({
-    store: new ArtifactStore(config.artifactsRoot),
+    store: openArtifactStore(config.artifactsRoot),
     modelRepository: config.modelRepository,
     trainer: config.trainer,
     ...(config.heartbeatEveryMs ? { heartbeatEveryMs: config.heartbeatEveryMs } : {}),

@@ -8,7 +8,7 @@ import * as fs from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ArtifactStore, refOf } from '../../efficientbert/artifacts';
+import { DirArtifactStore, refOf } from '../../efficientbert/artifacts';
 import { type RunningSearchServer, startSearchServer } from '../../services/search/server';
 import { runCli } from './cli-process';
 
@@ -17,7 +17,7 @@ const DEV = 'utterance,topic\nsunny later,weather\n';
 
 describe('efficientbert search start --train --dev', { timeout: 120_000 }, () => {
   let root: string;
-  let store: ArtifactStore;
+  let store: DirArtifactStore;
   let api: RunningSearchServer;
   let env: Record<string, string>;
   let train: string;
@@ -25,7 +25,7 @@ describe('efficientbert search start --train --dev', { timeout: 120_000 }, () =>
 
   before(async () => {
     root = await fs.mkdtemp(path.join(tmpdir(), 'eb-cli-data-'));
-    store = new ArtifactStore(path.join(root, 'artifacts'));
+    store = new DirArtifactStore(path.join(root, 'artifacts'));
     api = await startSearchServer({ temporalAddress: '127.0.0.1:1', connectTimeoutMs: 300, store });
     env = { EFFICIENTBERT_SEARCH_ADDRESS: `127.0.0.1:${api.port}` };
     train = path.join(root, 'train.csv');

@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import Ajv2019 from 'ajv/dist/2019';
+import { parseS3Url } from '../../efficientbert/artifacts';
 import { parseConfig, USAGE } from '../../services/inference/config';
 import { configFromEnv } from '../../services/worker/main';
 import {
@@ -152,7 +153,7 @@ test('bind mounts exist in the repository; named volumes are declared', () => {
       } else assert.ok(source! in (compose.volumes ?? {}), `${name}: volume ${source} is not declared`);
     }
   }
-  for (const volume of ['artifacts', 'models', 'temporal-postgres']) assert.ok(volume in compose.volumes);
+  for (const volume of ['minio-data', 'models', 'temporal-postgres']) assert.ok(volume in compose.volumes);
 });
 
 test('depends_on names existing services, with valid conditions', () => {
@@ -174,10 +175,29 @@ test('EfficientBERT services get TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, EFFICIENT
     const e = env(name);
     assert.equal(e.TEMPORAL_ADDRESS, 'temporal:7233', name);
     assert.equal(e.TEMPORAL_NAMESPACE, 'default', name);
-    assert.equal(e.EFFICIENTBERT_ARTIFACTS, '/var/lib/efficientbert/artifacts', name);
+    assert.equal(e.EFFICIENTBERT_ARTIFACTS, 's3://efficientbert/artifacts', name);
+    assert.equal(e.AWS_ENDPOINT_URL, 'http://minio:9000', name);
     assert.equal(e.EFFICIENTBERT_MODEL_REPO, '/var/lib/efficientbert/models', name);
   }
   assert.deepEqual(services.temporal.ports, ['7233:7233']);
+});
+
+test('artifacts live in MinIO, not on a shared volume: workers wait for the bucket', () => {
+  const { bucket } = parseS3Url(env('worker-gpu').EFFICIENTBERT_ARTIFACTS!);
+  assert.match(
+    services['minio-bucket'].entrypoint.join(' '),
+    new RegExp(`mc mb --ignore-existing store/${bucket}$`),
+  );
+  for (const name of ['worker-gpu', 'worker-cpu']) {
+    assert.equal(services[name].depends_on['minio-bucket'].condition, 'service_completed_successfully', name);
+  }
+  for (const [name, service] of Object.entries(services))
+    for (const volume of (service.volumes ?? []) as string[])
+      assert.ok(
+        !volume.includes('/var/lib/efficientbert/artifacts'),
+        `${name} mounts a shared artifact volume`,
+      );
+  assert.equal(env('worker-gpu').AWS_ACCESS_KEY_ID, services.minio.environment.MINIO_ROOT_USER);
 });
 
 test('every environment variable set for our services is one the code reads', () => {

@@ -17,6 +17,7 @@ import { Namespace } from 'kubernetes-models/v1/Namespace';
 import { PersistentVolumeClaim } from 'kubernetes-models/v1/PersistentVolumeClaim';
 import { Secret } from 'kubernetes-models/v1/Secret';
 import { Service } from 'kubernetes-models/v1/Service';
+import { parseS3Url } from '../../efficientbert/artifacts';
 import { parseConfig, USAGE } from '../../services/inference/config';
 import { SERVICE_NAMES } from '../../services/inference/grpc/protos';
 import { configFromEnv } from '../../services/worker/main';
@@ -166,18 +167,20 @@ test('references resolve: Services, named ports, PVCs, ConfigMap, Secret, HPA an
   );
 });
 
-test('artifact and model PVCs are ReadWriteMany and mounted where the ConfigMap says', () => {
-  for (const name of ['efficientbert-artifacts', 'efficientbert-models'])
-    assert.deepEqual(k8sFind(docs, 'PersistentVolumeClaim', name).spec.accessModes, ['ReadWriteMany']);
+test('artifacts live in S3 (no artifact PVC); the model PVC is ReadWriteMany and mounted where the ConfigMap says', () => {
+  const claims = docs.filter((d) => d.doc.kind === 'PersistentVolumeClaim').map((d) => d.doc.metadata.name);
+  assert.deepEqual(claims, ['efficientbert-models']);
+  assert.deepEqual(k8sFind(docs, 'PersistentVolumeClaim', 'efficientbert-models').spec.accessModes, [
+    'ReadWriteMany',
+  ]);
+  assert.equal(parseS3Url(configMap.data.EFFICIENTBERT_ARTIFACTS).prefix, 'artifacts/');
+  const workerEnv = container('efficientbert-worker-gpu').env.map((e: Yaml) => e.name);
+  for (const key of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']) assert.ok(workerEnv.includes(key), key);
   const mountOf = (deployment: string, claim: string): string | undefined => {
     const spec = k8sFind(docs, 'Deployment', deployment).spec.template.spec;
     const volume = spec.volumes.find((v: Yaml) => v.persistentVolumeClaim?.claimName === claim);
     return spec.containers[0].volumeMounts.find((m: Yaml) => m.name === volume?.name)?.mountPath;
   };
-  assert.equal(
-    mountOf('efficientbert-worker-gpu', 'efficientbert-artifacts'),
-    configMap.data.EFFICIENTBERT_ARTIFACTS,
-  );
   assert.equal(
     mountOf('efficientbert-worker-gpu', 'efficientbert-models'),
     configMap.data.EFFICIENTBERT_MODEL_REPO,

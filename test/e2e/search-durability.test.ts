@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
-import { ArtifactStore } from '../../efficientbert/artifacts';
+import { DirArtifactStore } from '../../efficientbert/artifacts';
 import type { SearchOutcome } from '../../efficientbert/search/driver';
 import { checkpointPointer } from '../../workflows/activities';
 import { type SearchWorkflowInput, STAGE_ATTR, STATUS_ATTR, TASK_QUEUE } from '../../workflows/definitions';
@@ -25,7 +25,7 @@ import { bundleWorkflowsToFile, WorkerProcess } from '../helpers/temporal-worker
 describe('durable search on a real Temporal dev server', { timeout: 600_000 }, () => {
   let server: TestTemporalServer;
   let root: string;
-  let store: ArtifactStore;
+  let store: DirArtifactStore;
   let bundlePath: string;
   let worker: WorkerProcess;
   let connection: Connection;
@@ -47,12 +47,12 @@ describe('durable search on a real Temporal dev server', { timeout: 600_000 }, (
 
   before(async () => {
     root = await fs.mkdtemp(path.join(tmpdir(), 'eb-e2e-'));
-    store = new ArtifactStore(path.join(root, 'artifacts'));
+    store = new DirArtifactStore(path.join(root, 'artifacts'));
     const [srv, bundle, ref] = await Promise.all([
       TestTemporalServer.start(),
       bundleWorkflowsToFile(),
       runSearchInProcess('reference', FAST_SPEC, {
-        store: new ArtifactStore(path.join(root, 'ref-artifacts')),
+        store: new DirArtifactStore(path.join(root, 'ref-artifacts')),
         trainer: 'fake',
       }),
     ]);

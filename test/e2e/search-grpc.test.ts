@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import * as protobuf from 'protobufjs';
-import { ArtifactStore } from '../../efficientbert/artifacts';
+import { DirArtifactStore } from '../../efficientbert/artifacts';
 import { clientConstructor, HEALTH_SERVICE } from '../../services/grpc/protos';
 import { loadSearchProtos } from '../../services/search/protos';
 import { type RunningSearchServer, startSearchServer } from '../../services/search/server';
@@ -36,14 +36,14 @@ async function rejectsWith(
 describe('efficientbert.v1.Search over a real Temporal dev server', { timeout: 600_000 }, () => {
   let server: TestTemporalServer;
   let root: string;
-  let store: ArtifactStore;
+  let store: DirArtifactStore;
   let worker: WorkerProcess;
   let api: RunningSearchServer;
   let client: SearchTestClient;
 
   before(async () => {
     root = await fs.mkdtemp(path.join(tmpdir(), 'eb-grpc-'));
-    store = new ArtifactStore(path.join(root, 'artifacts'));
+    store = new DirArtifactStore(path.join(root, 'artifacts'));
     const [srv, bundlePath] = await Promise.all([TestTemporalServer.start(), bundleWorkflowsToFile()]);
     server = srv;
     worker = await WorkerProcess.start({ address: server.address, artifactsRoot: store.root, bundlePath });
@@ -130,7 +130,7 @@ describe('efficientbert.v1.Search over a real Temporal dev server', { timeout: 6
 
   it('runs a whole search: idempotent start, watched to the end, listed and ranked', async () => {
     const reference = runSearchInProcess('reference', FAST_SPEC, {
-      store: new ArtifactStore(path.join(root, 'ref-artifacts')),
+      store: new DirArtifactStore(path.join(root, 'ref-artifacts')),
       trainer: 'fake',
     });
     const started = await client.call('StartSearch', { request_id: 'e2e-run-1', spec: grpcPbSpec() });

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
-import { ArtifactStore } from '../../efficientbert/artifacts';
+import { DirArtifactStore } from '../../efficientbert/artifacts';
 import { methodOf, PLAN_PRESETS, type SearchSpec } from '../../efficientbert/search';
 import { checkpointPointer } from '../../workflows/activities';
 import { TASK_QUEUE } from '../../workflows/definitions';
@@ -82,7 +82,7 @@ function comparable(answer: ReturnType<typeof answerOf>) {
 describe('a real-trainer search survives a SIGKILLed worker', { timeout: 900_000 }, () => {
   let root: string;
   let server: TestTemporalServer;
-  let store: ArtifactStore;
+  let store: DirArtifactStore;
   let bundlePath: string;
   let worker: WorkerProcess;
   let connection: Connection;
@@ -94,11 +94,11 @@ describe('a real-trainer search survives a SIGKILLed worker', { timeout: 900_000
 
   before(async () => {
     root = await fs.mkdtemp(path.join(tmpdir(), 'eb-kd-crash-'));
-    store = new ArtifactStore(path.join(root, 'artifacts'));
+    store = new DirArtifactStore(path.join(root, 'artifacts'));
     // The reference first, alone: two tfjs searches at once would only slow each other down.
     reference = answerOf(
       await runSearchInProcess('reference', SPEC, {
-        store: new ArtifactStore(path.join(root, 'ref-artifacts')),
+        store: new DirArtifactStore(path.join(root, 'ref-artifacts')),
         trainer: 'kd',
       }),
     );

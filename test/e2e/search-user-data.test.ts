@@ -13,7 +13,7 @@ import * as fs from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ArtifactStore } from '../../efficientbert/artifacts';
+import { DirArtifactStore } from '../../efficientbert/artifacts';
 import { RpcClient } from '../../services/cli/rpc';
 import { uploadDataFlags } from '../../services/cli/search/upload-data';
 import { SERVICE_NAMES } from '../../services/inference/grpc/protos';
@@ -97,7 +97,7 @@ describe('a search on a user CSV with 3 string labels, served with those labels'
     });
     api = await startSearchServer({
       temporalAddress: temporal.address,
-      store: new ArtifactStore(artifactsRoot),
+      store: new DirArtifactStore(artifactsRoot),
     });
     search = new SearchTestClient(`127.0.0.1:${api.port}`);
     inference = await startServer(models, { pollIntervalMs: 300 });

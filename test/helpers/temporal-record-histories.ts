@@ -10,7 +10,6 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import { ArtifactStore } from '../../efficientbert/artifacts';
 import { resolveSearchSpec, type SearchSpec } from '../../efficientbert/search';
 import {
   cancelSignal,
@@ -61,7 +60,7 @@ async function main(): Promise<void> {
   const bundlePath = await bundleWorkflowsToFile();
   const worker = await WorkerProcess.start({
     address: server.address,
-    artifactsRoot: new ArtifactStore(path.join(root, 'artifacts')).root,
+    artifactsRoot: path.resolve(root, 'artifacts'),
     bundlePath,
   });
   const connection = await Connection.connect({ address: server.address });

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { ArtifactStore } from '../../../efficientbert/artifacts';
+import { artifactStoreFromEnv, openArtifactStore } from '../../../efficientbert/artifacts';
 import { selectBackend } from '../../../efficientbert/model/backend';
 import { importTeacher, TeacherImportError } from '../../../efficientbert/model/teacher-import';
 import { parseCommandArgs, printJson } from '../args';
@@ -26,7 +26,7 @@ export const teacherCommand: Command = {
     if (action !== 'import') throw new UsageError(`unknown teacher action '${action}'\n\n${USAGE}`);
     if (!dir || extra.length > 0) throw new UsageError(`teacher import takes one folder\n\n${USAGE}`);
     const root = args.values.artifacts as string | undefined;
-    const store = root ? new ArtifactStore(root) : ArtifactStore.fromEnv();
+    const store = root ? openArtifactStore(root) : artifactStoreFromEnv();
     // Import only loads weights to check their shapes: the plain cpu backend starts fastest.
     await selectBackend('cpu', () => {});
     try {

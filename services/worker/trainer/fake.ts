@@ -6,7 +6,7 @@
  * depend on how often it was interrupted. The real trainer replaces this body, not the protocol.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ArtifactStore } from '../../../efficientbert/artifacts';
+import { openArtifactStore } from '../../../efficientbert/artifacts';
 import { checkArchitecture } from '../../../efficientbert/space/check';
 import { PRESETS } from '../../../efficientbert/space/presets';
 import { type Trainer, TrainerError, type TrainerJob } from './protocol';
@@ -54,7 +54,7 @@ export const fakeTrainer: Trainer = async (job: TrainerJob, emit) => {
   const problem =
     candidate.stage === 'warmup' ? undefined : checkArchitecture(candidate.arch, PRESETS[job.preset].layers);
   if (problem) throw new TrainerError('invalid-architecture', problem);
-  const store = new ArtifactStore(job.artifactsRoot);
+  const store = openArtifactStore(job.artifactsRoot);
   let step = 0;
   let state = fnv1a(`${candidate.arch}|${candidate.seed}`);
   if (job.resume) {

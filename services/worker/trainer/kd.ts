@@ -11,7 +11,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ArtifactStore } from '../../../efficientbert/artifacts';
+import { type ArtifactStore, openArtifactStore } from '../../../efficientbert/artifacts';
 import { Prng } from '../../../efficientbert/core/prng';
 import { glueCatalog, withUserTask } from '../../../efficientbert/data/tasks';
 import { WordPieceTokenizer } from '../../../efficientbert/data/tokenizer';
@@ -80,7 +80,7 @@ class Session {
     readonly job: TrainerJob,
     readonly emit: Parameters<Trainer>[1],
   ) {
-    this.store = new ArtifactStore(job.artifactsRoot);
+    this.store = openArtifactStore(job.artifactsRoot);
     this.method = job.method;
     const dataDir = path.resolve(job.dataDir ?? process.env.EFFICIENTBERT_DATA ?? DEFAULT_DATA);
     this.tokenizerDir = tokenizerDirOf(dataDir);

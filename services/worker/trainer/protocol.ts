@@ -37,7 +37,7 @@ export interface TrainerJob {
   readonly paramBudget?: ParamBudget;
   /** Fake trainer: wall time per step. */
   readonly fakeStepMillis?: number;
-  /** Root of the artifact store the child reads inputs from and writes checkpoints to. */
+  /** Location (directory or s3:// URL) of the artifact store the child reads inputs from and writes checkpoints to. */
   readonly artifactsRoot: string;
   /** Present when resuming: the last checkpoint a previous attempt reported. */
   readonly resume?: ResumePoint;

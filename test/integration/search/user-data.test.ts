@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type * as grpc from '@grpc/grpc-js';
-import { ArtifactStore, refOf } from '../../../efficientbert/artifacts';
+import { DirArtifactStore, refOf } from '../../../efficientbert/artifacts';
 import { type RunningSearchServer, startSearchServer } from '../../../services/search/server';
 import { type Reply, SearchTestClient } from '../../helpers/temporal-grpc';
 
@@ -30,7 +30,7 @@ function upload(client: SearchTestClient, chunks: Buffer[]): Promise<Reply> {
 
 describe('Search gateway: user datasets', () => {
   let root: string;
-  let store: ArtifactStore;
+  let store: DirArtifactStore;
   let api: RunningSearchServer;
   let client: SearchTestClient;
   let trainRef: string;
@@ -38,7 +38,7 @@ describe('Search gateway: user datasets', () => {
 
   before(async () => {
     root = await fs.mkdtemp(path.join(tmpdir(), 'eb-data-'));
-    store = new ArtifactStore(path.join(root, 'artifacts'));
+    store = new DirArtifactStore(path.join(root, 'artifacts'));
     // Nothing listens on port 1: Temporal is unreachable, and checks before it still answer.
     api = await startSearchServer({ temporalAddress: '127.0.0.1:1', connectTimeoutMs: 300, store });
     client = new SearchTestClient(`127.0.0.1:${api.port}`);

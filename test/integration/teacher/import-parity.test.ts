@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
-import { ArtifactStore } from '../../../efficientbert/artifacts';
+import { DirArtifactStore } from '../../../efficientbert/artifacts';
 import { WordPieceTokenizer } from '../../../efficientbert/data/tokenizer';
 import { selectBackend } from '../../../efficientbert/model/backend';
 import { loadTeacher } from '../../../efficientbert/model/teacher';
@@ -20,7 +20,7 @@ import * as tf from '../../../efficientbert/model/tf';
 
 const SCRIPT = path.resolve(__dirname, '../../fixtures/python/make_hf_bert.py');
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'teacher-import-'));
-const store = new ArtifactStore(path.join(work, 'store'));
+const store = new DirArtifactStore(path.join(work, 'store'));
 interface Expected {
   input_ids: number[][];
   attention_mask: number[][];

@@ -3,14 +3,19 @@ import * as fs from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ArtifactNotFoundError, ArtifactStore, isArtifactRef, refOf } from '../../../efficientbert/artifacts';
+import {
+  ArtifactNotFoundError,
+  DirArtifactStore,
+  isArtifactRef,
+  refOf,
+} from '../../../efficientbert/artifacts';
 
 describe('ArtifactStore', () => {
   let root: string;
-  let store: ArtifactStore;
+  let store: DirArtifactStore;
   before(async () => {
     root = await fs.mkdtemp(path.join(tmpdir(), 'eb-artifacts-'));
-    store = new ArtifactStore(path.join(root, 'store'));
+    store = new DirArtifactStore(path.join(root, 'store'));
   });
   after(async () => fs.rm(root, { recursive: true, force: true }));
 

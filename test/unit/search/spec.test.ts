@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ArtifactStore } from '../../../efficientbert/artifacts';
+import { DirArtifactStore } from '../../../efficientbert/artifacts';
 import { methodOf } from '../../../efficientbert/search/plan/method';
 import { PLAN_PRESETS } from '../../../efficientbert/search/plan/presets';
 import {
@@ -84,7 +84,7 @@ describe('search spec', () => {
   it('in-process runs refuse a spec the gateway would refuse', async () => {
     const spec = { ...SPEC, method: { ...SPEC.method, final: { ...SPEC.method.final, tasks: ['squad'] } } };
     await assert.rejects(
-      runSearchInProcess('bad', spec, { store: new ArtifactStore('/nonexistent'), trainer: 'fake' }),
+      runSearchInProcess('bad', spec, { store: new DirArtifactStore('/nonexistent'), trainer: 'fake' }),
       /method\.final\.tasks\[0\] must be a GLUE task/,
     );
   });

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { ArtifactStore } from '../../../efficientbert/artifacts';
+import { DirArtifactStore } from '../../../efficientbert/artifacts';
 import {
   type CandidateResult,
   type CandidateSpec,
@@ -43,13 +43,13 @@ function input(
 
 describe('trainCandidate activity (child-process trainer)', () => {
   let root: string;
-  let store: ArtifactStore;
+  let store: DirArtifactStore;
   let acts: ReturnType<typeof createActivities>;
   const records = () => store.readLog<TrainingLogRecord>(trainingLog('unit'));
 
   before(async () => {
     root = await fs.mkdtemp(path.join(tmpdir(), 'eb-acts-'));
-    store = new ArtifactStore(root);
+    store = new DirArtifactStore(root);
     acts = createActivities({ store, trainer: 'fake', heartbeatEveryMs: 50 });
   });
   after(async () => fs.rm(root, { recursive: true, force: true }));

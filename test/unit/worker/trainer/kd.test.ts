@@ -8,7 +8,7 @@ import * as fs from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ArtifactStore } from '../../../../efficientbert/artifacts';
+import { DirArtifactStore } from '../../../../efficientbert/artifacts';
 import { type CandidateStage, methodOf, PLAN_PRESETS } from '../../../../efficientbert/search';
 import { kdTrainer, modelName } from '../../../../services/worker/trainer/kd';
 import {
@@ -53,7 +53,7 @@ const METHOD = {
 
 describe('kd trainer (tfjs, toy sizes)', { timeout: 300_000 }, () => {
   let root: string;
-  let store: ArtifactStore;
+  let store: DirArtifactStore;
   let warm: TrainerResult;
 
   const job = (stage: CandidateStage, extra: Partial<TrainerJob> = {}): TrainerJob => ({
@@ -83,7 +83,7 @@ describe('kd trainer (tfjs, toy sizes)', { timeout: 300_000 }, () => {
 
   before(async () => {
     root = await fs.mkdtemp(path.join(tmpdir(), 'eb-kd-unit-'));
-    store = new ArtifactStore(root);
+    store = new DirArtifactStore(root);
     warm = (await run(job('warmup', { candidate: { ...job('warmup').candidate, arch: '' } }))).result;
   });
 
