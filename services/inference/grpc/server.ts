@@ -19,6 +19,11 @@ import type { InferenceContext } from './inference-call';
 import { oipHandlers } from './oip-service';
 import { loadPackageDefinition, loadProtoRoot, SERVICE_NAMES } from './protos';
 
+/** What the read-only token may not call: changing which models are served. */
+const WRITE_METHODS = ['RepositoryModelLoad', 'RepositoryModelUnload'].map(
+  (m) => `/${SERVICE_NAMES.oip}/${m}`,
+);
+
 export class InferenceServer {
   private shuttingDown: Promise<void> | null = null;
 
@@ -68,12 +73,16 @@ export class InferenceServer {
     const tolerant = (service: grpc.ServiceDefinition, name: string) =>
       tolerantServiceDefinition(service, root.lookupService(name));
     const service = (name: string) => tolerant(serviceDefinition(definition, name), name);
-    const server = createServer({
-      'grpc.max_receive_message_length': config.maxReceiveMessageBytes,
-      // Channelz bookkeeping (timestamps and counters on every call) serves only a channelz
-      // service, which this server does not offer.
-      'grpc.enable_channelz': 0,
-    });
+    const server = createServer(
+      {
+        'grpc.max_receive_message_length': config.maxReceiveMessageBytes,
+        // Channelz bookkeeping (timestamps and counters on every call) serves only a channelz
+        // service, which this server does not offer.
+        'grpc.enable_channelz': 0,
+      },
+      config.security,
+      WRITE_METHODS,
+    );
     // SERVING while the server takes requests, NOT_SERVING once shutdown has begun.
     const health = new Health([SERVICE_NAMES.oip, SERVICE_NAMES.classify], 'SERVING');
     server.addService(service(SERVICE_NAMES.oip), oipHandlers(ctx));
@@ -81,7 +90,7 @@ export class InferenceServer {
     health.addTo(server, (d, impl) => [tolerant(d, SERVICE_NAMES.health), rejectMalformed(d, impl)]);
     addReflection(server, definition);
 
-    const port = await listen(server, config.host, config.port);
+    const port = await listen(server, config.host, config.port, config.security, log);
     let metricsServer: HttpServer | null = null;
     let metricsPort: number | null = null;
     if (config.metricsPort !== null) {
@@ -91,8 +100,14 @@ export class InferenceServer {
         config.host,
       ));
     }
+    const security = [
+      config.security.tls ? (config.security.tls.clientCa ? 'mutual TLS' : 'TLS') : 'plaintext',
+      config.security.auth
+        ? `bearer tokens (${config.security.auth.readOnly ? 'read-write, read-only' : 'read-write'})`
+        : 'no auth',
+    ].join(', ');
     log(
-      `serving gRPC on ${config.host}:${port}${metricsPort === null ? '' : `, metrics on ${config.host}:${metricsPort}`}`,
+      `serving gRPC on ${config.host}:${port} (${security})${metricsPort === null ? '' : `, metrics on ${config.host}:${metricsPort}`}`,
     );
     return new InferenceServer(config, server, metricsServer, ctx, health, log, port, metricsPort);
   }
