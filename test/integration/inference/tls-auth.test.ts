@@ -23,6 +23,7 @@ import { rejection, startServer, tempRepository } from './harness';
 const READ_WRITE = 'rw-0f9e8d7c6b5a4f3e2d1c';
 const READ_ONLY = 'ro-1a2b3c4d5e6f7a8b9c0d';
 const MODEL = 'sst2';
+const HEALTHCHECK = join(__dirname, '..', '..', '..', 'deploy', 'healthcheck.js');
 
 // biome-ignore lint/suspicious/noExplicitAny: messages are plain objects shaped by the .proto
 type AnyMessage = any;
@@ -181,6 +182,24 @@ describe('inference server: TLS and bearer tokens', { timeout: 120_000 }, () => 
   it('serves health without a token', async () => {
     const reply = await call(server.port, SERVICE_NAMES.health, 'Check', { service: '' }, { ca: pki.caCert });
     assert.equal(reply.status, 'SERVING');
+  });
+
+  it('deploy/healthcheck.js probes over TLS with --ca (and a client certificate for mTLS)', async () => {
+    // Asynchronously: the server answering the probe runs on this event loop.
+    const probe = (port: number, ...args: string[]) =>
+      promisify(execFile)(process.execPath, [HEALTHCHECK, '--address', `127.0.0.1:${port}`, ...args], {
+        timeout: 30_000,
+      }).then(
+        () => 0,
+        (err: { code?: number }) => err.code,
+      );
+    assert.equal(await probe(server.port, '--ca', pki.caCert), 0);
+    assert.equal(await probe(server.port), 1);
+    assert.equal(await probe(mtls.port, '--ca', pki.caCert), 1);
+    assert.equal(
+      await probe(mtls.port, '--ca', pki.caCert, '--cert', pki.clientCert, '--key', pki.clientKey),
+      0,
+    );
   });
 
   it('never logs the tokens', () => {
