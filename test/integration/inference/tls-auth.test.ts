@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
+import * as protobuf from 'protobufjs';
 import { bearerInterceptor } from '../../../services/grpc/auth';
 import { clientConstructor } from '../../../services/grpc/protos';
 import { Secret } from '../../../services/grpc/secret';
@@ -177,6 +178,33 @@ describe('inference server: TLS and bearer tokens', { timeout: 120_000 }, () => 
         token: READ_WRITE,
       },
     );
+  });
+
+  it('serves reflection without a token', async () => {
+    const root = new protobuf.Root().loadSync(
+      require.resolve('@grpc/reflection/build/proto/grpc/reflection/v1/reflection.proto'),
+      { keepCase: true },
+    );
+    const request = root.lookupType('grpc.reflection.v1.ServerReflectionRequest');
+    const response = root.lookupType('grpc.reflection.v1.ServerReflectionResponse');
+    const tls = loadClientTls({ ca: { label: 'ca', path: pki.caCert } });
+    const raw = new grpc.Client(`127.0.0.1:${server.port}`, channelCredentials(tls));
+    const services = await new Promise<string[]>((resolve, reject) => {
+      const stream = raw.makeBidiStreamRequest(
+        '/grpc.reflection.v1.ServerReflection/ServerReflectionInfo',
+        (b: Buffer) => b,
+        (b: Buffer) => b,
+      );
+      stream.on('data', (b: Buffer) => {
+        const answer = response.toObject(response.decode(b)) as AnyMessage;
+        resolve(answer.list_services_response.service.map((s: AnyMessage) => s.name));
+        stream.cancel();
+      });
+      stream.on('error', (err: grpc.ServiceError) => err.code !== grpc.status.CANCELLED && reject(err));
+      stream.write(Buffer.from(request.encode(request.fromObject({ list_services: '' })).finish()));
+    });
+    raw.close();
+    assert.ok(services.includes(SERVICE_NAMES.oip), services.join());
   });
 
   it('serves health without a token', async () => {
