@@ -6,7 +6,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { clientSecurity } from '../dev/client-security';
 import { clientConstructor } from '../grpc/protos';
-import { TlsConfigError } from '../grpc/tls';
+import { SecurityConfigError } from '../grpc/tls';
 import { loadPackageDefinition, SERVICE_NAMES } from '../inference/grpc/protos';
 import { loadSearchProtos, SEARCH_SERVICE } from '../search/protos';
 import { EXIT, UsageError } from './command';
@@ -85,7 +85,7 @@ function security(config: CliConfig): ReturnType<typeof clientSecurity> {
   try {
     return clientSecurity(config);
   } catch (err) {
-    if (err instanceof TlsConfigError) throw new UsageError(err.message, EXIT.usage);
+    if (err instanceof SecurityConfigError) throw new UsageError(err.message, EXIT.usage);
     throw err;
   }
 }

@@ -15,7 +15,7 @@ type ClientFiles = Pick<StackSettings, 'tlsCa' | 'tlsClientCert' | 'tlsClientKey
 const file = (label: string, value: string): FileSetting | undefined =>
   value ? { label, path: value } : undefined;
 
-/** Channel credentials of the settings; TlsConfigError names the setting of a bad file. */
+/** Channel credentials of the settings; SecurityConfigError names the setting of a bad file. */
 export function probeCredentials(s: ClientFiles): grpc.ChannelCredentials {
   return channelCredentials(
     loadClientTls({

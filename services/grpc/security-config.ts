@@ -6,7 +6,7 @@
  */
 import type { AuthTokens } from './auth';
 import { Secret } from './secret';
-import { type FileSetting, loadServerTls, readSettingFile, type ServerTls, TlsConfigError } from './tls';
+import { type FileSetting, loadServerTls, readSettingFile, SecurityConfigError, type ServerTls } from './tls';
 
 export interface ServerSecurity {
   /** Unset: plaintext. */
@@ -44,13 +44,13 @@ export function readToken(
   value: { label: string; value: string } | undefined,
   file: FileSetting | undefined,
 ): Secret | undefined {
-  if (value && file) throw new TlsConfigError(`set ${value.label} or ${file.label}, not both`);
+  if (value && file) throw new SecurityConfigError(`set ${value.label} or ${file.label}, not both`);
   const text = value ? value.value : file ? readSettingFile(file).toString('utf8') : undefined;
   if (text === undefined) return undefined;
   const token = text.trim();
   const where = value ? value.label : `${file!.label} ${file!.path}`;
-  if (token === '') throw new TlsConfigError(`${where}: the token is empty`);
-  if (/\s/.test(token)) throw new TlsConfigError(`${where}: the token must not contain whitespace`);
+  if (token === '') throw new SecurityConfigError(`${where}: the token is empty`);
+  if (/\s/.test(token)) throw new SecurityConfigError(`${where}: the token must not contain whitespace`);
   return new Secret(token);
 }
 
@@ -67,13 +67,22 @@ export function readServerSecurity(lookup: SecurityLookup): ServerSecurity {
   const readWrite = readToken(lookup('auth-token'), file('auth-token-file'));
   const readOnly = readToken(lookup('read-only-token'), file('read-only-token-file'));
   if (readOnly && !readWrite)
-    throw new TlsConfigError('a read-only token needs a read-write token as well (auth-token)');
+    throw new SecurityConfigError('a read-only token needs a read-write token as well (auth-token)');
   if (readOnly && readWrite && readOnly.reveal() === readWrite.reveal())
-    throw new TlsConfigError('the read-only token must differ from the read-write token');
+    throw new SecurityConfigError('the read-only token must differ from the read-write token');
   return {
     ...(tls ? { tls } : {}),
     ...(readWrite ? { auth: { readWrite, ...(readOnly ? { readOnly } : {}) } } : {}),
   };
+}
+
+/** How a server serves, for its start-up line: never the tokens themselves. */
+export function describeSecurity(security: ServerSecurity): string {
+  const transport = security.tls ? (security.tls.clientCa ? 'mutual TLS' : 'TLS') : 'plaintext';
+  const auth = security.auth
+    ? `bearer tokens (${security.auth.readOnly ? 'read-write, read-only' : 'read-write'})`
+    : 'no auth';
+  return `${transport}, ${auth}`;
 }
 
 /** The lookup of a service configured by environment variables only: `${prefix}TLS_CERT`, ... */

@@ -8,7 +8,8 @@ import { readFileSync } from 'node:fs';
 import { createSecureContext } from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
 
-export class TlsConfigError extends Error {}
+/** A TLS or token setting that cannot work: its message names the setting (and the file). */
+export class SecurityConfigError extends Error {}
 
 /** A file setting as the user gave it: `label` is how they set it ("--tls-cert", an env var). */
 export interface FileSetting {
@@ -35,7 +36,7 @@ export function readSettingFile(setting: FileSetting): Buffer {
     return readFileSync(setting.path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new TlsConfigError(
+    throw new SecurityConfigError(
       `${setting.label}: cannot read ${setting.path} (${code ?? (err as Error).message})`,
     );
   }
@@ -46,7 +47,7 @@ function checkPem(options: { cert?: Buffer; key?: Buffer; ca?: Buffer }, what: s
   try {
     createSecureContext(options);
   } catch (err) {
-    throw new TlsConfigError(`${what}: ${(err as Error).message}`);
+    throw new SecurityConfigError(`${what}: ${(err as Error).message}`);
   }
 }
 
@@ -62,11 +63,14 @@ export function loadServerTls(files: {
 }): ServerTls | undefined {
   const { cert, key, clientCa } = files;
   if (!cert && !key) {
-    if (clientCa) throw new TlsConfigError(`${clientCa.label} needs a server certificate and key as well`);
+    if (clientCa)
+      throw new SecurityConfigError(`${clientCa.label} needs a server certificate and key as well`);
     return undefined;
   }
   if (!cert || !key)
-    throw new TlsConfigError(`${(cert ?? key)!.label} needs its pair: set both the certificate and the key`);
+    throw new SecurityConfigError(
+      `${(cert ?? key)!.label} needs its pair: set both the certificate and the key`,
+    );
   const tls: ServerTls = {
     cert: readSettingFile(cert),
     key: readSettingFile(key),
@@ -86,7 +90,9 @@ export function loadClientTls(files: {
   const { ca, cert, key } = files;
   if (!ca && !cert && !key) return undefined;
   if (!cert !== !key)
-    throw new TlsConfigError(`${(cert ?? key)!.label} needs its pair: set both the certificate and the key`);
+    throw new SecurityConfigError(
+      `${(cert ?? key)!.label} needs its pair: set both the certificate and the key`,
+    );
   const tls: ClientTls = {
     ...(ca ? { ca: readSettingFile(ca) } : {}),
     ...(cert && key ? { cert: readSettingFile(cert), key: readSettingFile(key) } : {}),

@@ -4,7 +4,12 @@
  * SEARCH_TLS_CERT, SEARCH_TLS_KEY, SEARCH_TLS_CLIENT_CA (PEM files), SEARCH_AUTH_TOKEN or
  * SEARCH_AUTH_TOKEN_FILE (read-write), SEARCH_READ_ONLY_TOKEN or SEARCH_READ_ONLY_TOKEN_FILE.
  */
-import { environmentLookup, readServerSecurity, type ServerSecurity } from '../grpc/security-config';
+import {
+  describeSecurity,
+  environmentLookup,
+  readServerSecurity,
+  type ServerSecurity,
+} from '../grpc/security-config';
 import { startSearchServer } from './server';
 
 let security: ServerSecurity;
@@ -25,8 +30,9 @@ try {
     security,
     log: (m) => console.error(`[search] ${m}`),
   });
-  const mode = `${security.tls ? (security.tls.clientCa ? 'mutual TLS' : 'TLS') : 'plaintext'}, ${security.auth ? 'bearer tokens' : 'no auth'}`;
-  console.log(`[search] efficientbert.v1.Search listening on port ${running.port} (${mode})`);
+  console.log(
+    `[search] efficientbert.v1.Search listening on port ${running.port} (${describeSecurity(security)})`,
+  );
   const stop = () => {
     running.close().then(() => process.exit(0));
   };

@@ -90,7 +90,7 @@ describe('efficientbert dev up with TLS and a token', { timeout: 600_000 }, () =
     const text = allText(stateDir);
     // Not vacuous: the services' logs are there, saying how they serve.
     assert.match(text, /serving gRPC on \S+ \(TLS, bearer tokens/);
-    assert.match(text, /listening on port \d+ \(TLS, bearer tokens\)/);
+    assert.match(text, /listening on port \d+ \(TLS, bearer tokens \(read-write\)\)/);
     assert.ok(!text.includes(TOKEN), 'state folder');
     for (const pid of pids) {
       let cmdline = '';

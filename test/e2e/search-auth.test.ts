@@ -196,7 +196,7 @@ describe('efficientbert.v1.Search: TLS and bearer tokens', { timeout: 300_000 },
       await new Promise((r) => setTimeout(r, 100));
     child.kill('SIGTERM');
     await exited;
-    assert.match(output, /listening on port \d+ \(TLS, bearer tokens\)/);
+    assert.match(output, /listening on port \d+ \(TLS, bearer tokens \(read-write, read-only\)\)/);
     assert.doesNotMatch(output, /warning/, 'TLS and a token on 0.0.0.0: nothing to warn about');
     assert.ok(!leaks(output), output);
 

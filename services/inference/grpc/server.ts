@@ -9,6 +9,7 @@ import { rejectMalformed, tolerantServiceDefinition } from '../../grpc/decoding'
 import { Health } from '../../grpc/health';
 import { serviceDefinition } from '../../grpc/protos';
 import { addReflection } from '../../grpc/reflection';
+import { describeSecurity } from '../../grpc/security-config';
 import { createServer, listen } from '../../grpc/server';
 import type { InferenceServerConfig } from '../config';
 import { InferenceMetrics, serveMetrics } from '../metrics';
@@ -100,14 +101,8 @@ export class InferenceServer {
         config.host,
       ));
     }
-    const security = [
-      config.security.tls ? (config.security.tls.clientCa ? 'mutual TLS' : 'TLS') : 'plaintext',
-      config.security.auth
-        ? `bearer tokens (${config.security.auth.readOnly ? 'read-write, read-only' : 'read-write'})`
-        : 'no auth',
-    ].join(', ');
     log(
-      `serving gRPC on ${config.host}:${port} (${security})${metricsPort === null ? '' : `, metrics on ${config.host}:${metricsPort}`}`,
+      `serving gRPC on ${config.host}:${port} (${describeSecurity(config.security)})${metricsPort === null ? '' : `, metrics on ${config.host}:${metricsPort}`}`,
     );
     return new InferenceServer(config, server, metricsServer, ctx, health, log, port, metricsPort);
   }
