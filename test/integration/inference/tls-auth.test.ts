@@ -151,6 +151,23 @@ describe('inference server: TLS and bearer tokens', { timeout: 120_000 }, () => 
     );
   });
 
+  it('checks the token on streams too (ModelStreamInfer)', async () => {
+    const tls = loadClientTls({ ca: { label: 'ca', path: pki.caCert } });
+    const raw = new grpc.Client(`127.0.0.1:${server.port}`, channelCredentials(tls));
+    const code = await new Promise<grpc.status>((resolve) => {
+      const stream = raw.makeBidiStreamRequest(
+        `/${SERVICE_NAMES.oip}/ModelStreamInfer`,
+        (b: Buffer) => b,
+        (b: Buffer) => b,
+      );
+      stream.on('error', (err: grpc.ServiceError) => resolve(err.code));
+      stream.on('data', () => resolve(grpc.status.OK));
+      stream.write(Buffer.alloc(0));
+    });
+    raw.close();
+    assert.equal(code, grpc.status.UNAUTHENTICATED);
+  });
+
   it('lets the read-only token read and infer but not load or unload models', async () => {
     const ro = { ca: pki.caCert, token: READ_ONLY };
     const index = await call(server.port, SERVICE_NAMES.oip, 'RepositoryIndex', {}, ro);
