@@ -4,15 +4,21 @@
  * `grpc:` probes instead). Calls grpc.health.v1.Health/Check and exits 0 when the answer is SERVING.
  *
  *   node deploy/healthcheck.js [--address HOST:PORT] [--service NAME] [--timeout-ms N] [--any-status]
+ *                              [--ca FILE [--server-name NAME] [--cert FILE --key FILE]]
  *
  * --address defaults to $HEALTHCHECK_ADDRESS, else 127.0.0.1:8001. --service '' (the default) asks
  * for the server as a whole. --any-status accepts any answer (a liveness check: the process is up
  * and speaks gRPC, whatever its dependencies say). Exit codes: 0 healthy, 1 unhealthy or
- * unreachable, 2 bad usage. Plain JavaScript with @grpc/grpc-js only: no tsx start-up, no .proto
+ * unreachable, 2 bad usage. With --ca (default $HEALTHCHECK_CA) the probe speaks TLS and trusts that
+ * CA; --server-name (default $HEALTHCHECK_SERVER_NAME) is the name the server's certificate carries
+ * when it is not the probed address (a container probing itself on 127.0.0.1); --cert/--key
+ * ($HEALTHCHECK_CERT/$HEALTHCHECK_KEY) for a server that requires client certificates. Health needs
+ * no bearer token. Plain JavaScript with @grpc/grpc-js only: no tsx start-up, no .proto
  * files, a few milliseconds of CPU per probe. The two messages are encoded by hand:
  * HealthCheckRequest { string service = 1 }, HealthCheckResponse { ServingStatus status = 1 }.
  */
 
+const { readFileSync } = require('node:fs');
 const { parseArgs } = require('node:util');
 const grpc = require('@grpc/grpc-js');
 
@@ -69,9 +75,19 @@ function decodeResponse(buf) {
   return status;
 }
 
+/** Plaintext without `tls`; else TLS with tls.ca (PEM Buffers), tls.cert/tls.key, tls.serverName. */
+function credentials(tls) {
+  if (!tls) return { creds: grpc.credentials.createInsecure(), options: {} };
+  return {
+    creds: grpc.credentials.createSsl(tls.ca, tls.key ?? null, tls.cert ?? null),
+    options: tls.serverName ? { 'grpc.ssl_target_name_override': tls.serverName } : {},
+  };
+}
+
 /** Resolves with the status name, or rejects with the gRPC error. */
-function check(address, service, timeoutMs) {
-  const client = new grpc.Client(address, grpc.credentials.createInsecure());
+function check(address, service, timeoutMs, tls) {
+  const { creds, options } = credentials(tls);
+  const client = new grpc.Client(address, creds, options);
   return new Promise((resolve, reject) => {
     client.makeUnaryRequest(
       '/grpc.health.v1.Health/Check',
@@ -98,6 +114,10 @@ async function main(argv) {
         service: { type: 'string', default: '' },
         'timeout-ms': { type: 'string', default: '3000' },
         'any-status': { type: 'boolean', default: false },
+        ca: { type: 'string' },
+        'server-name': { type: 'string' },
+        cert: { type: 'string' },
+        key: { type: 'string' },
       },
       strict: true,
     }));
@@ -111,8 +131,24 @@ async function main(argv) {
     console.error(`healthcheck: --timeout-ms must be a positive integer, got '${values['timeout-ms']}'`);
     return 2;
   }
+  const ca = values.ca ?? process.env.HEALTHCHECK_CA;
+  let tls;
+  if (ca) {
+    const cert = values.cert ?? process.env.HEALTHCHECK_CERT;
+    const key = values.key ?? process.env.HEALTHCHECK_KEY;
+    try {
+      tls = {
+        ca: readFileSync(ca),
+        ...(cert && key ? { cert: readFileSync(cert), key: readFileSync(key) } : {}),
+        serverName: values['server-name'] ?? process.env.HEALTHCHECK_SERVER_NAME,
+      };
+    } catch (err) {
+      console.error(`healthcheck: cannot read a TLS file: ${err.message}`);
+      return 2;
+    }
+  }
   try {
-    const status = await check(address, values.service, timeoutMs);
+    const status = await check(address, values.service, timeoutMs, tls);
     const healthy = values['any-status'] || status === 'SERVING';
     (healthy ? console.log : console.error)(`healthcheck: ${address} '${values.service}' ${status}`);
     return healthy ? 0 : 1;

@@ -104,6 +104,72 @@ export const SETTINGS: readonly Setting[] = [
     fallback: '',
     help: 'GLUE data folder for searches',
   },
+  // TLS and tokens. Only file paths are settings: a token on the command line would show in `ps`,
+  // so its value comes from a file or from $EFFICIENTBERT_TOKEN (client-security.ts).
+  {
+    key: 'tlsCa',
+    flag: 'tls-ca',
+    env: 'EFFICIENTBERT_TLS_CA',
+    kind: 'path',
+    fallback: '',
+    help: 'PEM CA the CLI trusts: connect with TLS',
+  },
+  {
+    key: 'tlsClientCert',
+    flag: 'tls-client-cert',
+    env: 'EFFICIENTBERT_TLS_CLIENT_CERT',
+    kind: 'path',
+    fallback: '',
+    help: 'PEM client certificate the CLI presents (mutual TLS)',
+  },
+  {
+    key: 'tlsClientKey',
+    flag: 'tls-client-key',
+    env: 'EFFICIENTBERT_TLS_CLIENT_KEY',
+    kind: 'path',
+    fallback: '',
+    help: 'PEM key of --tls-client-cert',
+  },
+  {
+    key: 'tokenFile',
+    flag: 'token-file',
+    env: 'EFFICIENTBERT_TOKEN_FILE',
+    kind: 'path',
+    fallback: '',
+    help: 'read-write bearer token the CLI sends and dev up enforces (or $EFFICIENTBERT_TOKEN)',
+  },
+  {
+    key: 'readOnlyTokenFile',
+    flag: 'read-only-token-file',
+    env: 'EFFICIENTBERT_READ_ONLY_TOKEN_FILE',
+    kind: 'path',
+    fallback: '',
+    help: 'read-only bearer token dev up accepts as well',
+  },
+  {
+    key: 'tlsCert',
+    flag: 'tls-cert',
+    env: 'EFFICIENTBERT_TLS_CERT',
+    kind: 'path',
+    fallback: '',
+    help: 'PEM certificate of the services dev up starts (serve TLS)',
+  },
+  {
+    key: 'tlsKey',
+    flag: 'tls-key',
+    env: 'EFFICIENTBERT_TLS_KEY',
+    kind: 'path',
+    fallback: '',
+    help: 'PEM key of --tls-cert',
+  },
+  {
+    key: 'tlsClientCa',
+    flag: 'tls-client-ca',
+    env: 'EFFICIENTBERT_TLS_CLIENT_CA',
+    kind: 'path',
+    fallback: '',
+    help: 'dev up: require client certificates signed by this CA',
+  },
 ];
 
 /** Settings whose default lives inside the state folder. */
@@ -123,7 +189,7 @@ export const CONFIG_HELP = [
   '                                  or $EFFICIENTBERT_CONFIG); relative paths are relative to the file',
   ...SETTINGS.map(
     (s) =>
-      `  --${`${s.flag} ${s.kind === 'port' ? 'PORT' : s.kind === 'path' ? 'DIR' : 'VALUE'}`.padEnd(30)}` +
+      `  --${`${s.flag} ${s.kind === 'port' ? 'PORT' : s.kind === 'path' ? (s.key.endsWith('Dir') ? 'DIR' : 'FILE') : 'VALUE'}`.padEnd(30)}` +
       `${s.env} / "${s.key}": ${s.help}${s.fallback ? ` (default ${s.fallback})` : ''}`,
   ),
 ].join('\n');

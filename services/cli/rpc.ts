@@ -4,7 +4,9 @@
  * own backend down) → 3; INVALID_ARGUMENT, NOT_FOUND, FAILED_PRECONDITION and the rest → 1.
  */
 import * as grpc from '@grpc/grpc-js';
+import { clientSecurity } from '../dev/client-security';
 import { clientConstructor } from '../grpc/protos';
+import { SecurityConfigError } from '../grpc/tls';
 import { loadPackageDefinition, SERVICE_NAMES } from '../inference/grpc/protos';
 import { loadSearchProtos, SEARCH_SERVICE } from '../search/protos';
 import { EXIT, UsageError } from './command';
@@ -39,6 +41,12 @@ export function callError(err: unknown, target: ServiceTarget): UsageError {
   if (e.code === grpc.status.UNIMPLEMENTED)
     return new UsageError(
       `${target.address} does not serve the ${target.label} (${details}); check ${target.envVar}`,
+      EXIT.failure,
+    );
+  if (e.code === grpc.status.UNAUTHENTICATED || e.code === grpc.status.PERMISSION_DENIED)
+    return new UsageError(
+      `${target.label} at ${target.address} refused the call (${details}): set --token-file or ` +
+        'EFFICIENTBERT_TOKEN to a token it accepts (read-write for changes)',
       EXIT.failure,
     );
   const name = e.code !== undefined ? grpc.status[e.code] : 'error';
@@ -93,9 +101,20 @@ export class RpcClient {
   }
 }
 
+/** TLS and token of the configuration; a bad file is a usage error naming the setting. */
+function security(config: CliConfig): ReturnType<typeof clientSecurity> {
+  try {
+    return clientSecurity(config);
+  } catch (err) {
+    if (err instanceof SecurityConfigError) throw new UsageError(err.message, EXIT.usage);
+    throw err;
+  }
+}
+
 export function searchRpc(config: CliConfig): RpcClient {
   const Ctor = clientConstructor(loadSearchProtos(), SEARCH_SERVICE);
-  return new RpcClient(new Ctor(config.searchAddress, grpc.credentials.createInsecure()), {
+  const { credentials, options } = security(config);
+  return new RpcClient(new Ctor(config.searchAddress, credentials, options), {
     label: 'search service',
     address: config.searchAddress,
     envVar: 'EFFICIENTBERT_SEARCH_ADDRESS',
@@ -109,7 +128,8 @@ export function inferenceRpc(config: CliConfig): RpcClient {
     definition[SERVICE_NAMES.classify] as grpc.ServiceDefinition,
     SERVICE_NAMES.classify,
   );
-  return new RpcClient(new Ctor(config.inferenceAddress, grpc.credentials.createInsecure()), {
+  const { credentials, options } = security(config);
+  return new RpcClient(new Ctor(config.inferenceAddress, credentials, options), {
     label: 'inference service',
     address: config.inferenceAddress,
     envVar: 'EFFICIENTBERT_INFERENCE_ADDRESS',

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { grpcServing } from '../grpc/health';
+import { probeCredentials } from './client-security';
 import {
   isRunning,
   type ProcessRecord,
@@ -39,6 +40,16 @@ export interface StackSettings {
   readonly trainer: string;
   /** GLUE data folder searches read, as the workers see it ('' = the worker's default). */
   readonly dataDir: string;
+  /** TLS and token files ('' = unset): what the CLI's clients use (client-security.ts) ... */
+  readonly tlsCa: string;
+  readonly tlsClientCert: string;
+  readonly tlsClientKey: string;
+  /** ... and, with the tokens, what the servers started here enforce. */
+  readonly tokenFile: string;
+  readonly readOnlyTokenFile: string;
+  readonly tlsCert: string;
+  readonly tlsKey: string;
+  readonly tlsClientCa: string;
 }
 
 export type Action = 'started' | 'reused' | 'restarted' | 'external';
@@ -66,6 +77,38 @@ interface NodeService {
   readonly healthy: (s: StackSettings, record: ProcessRecord | undefined, log: string) => Promise<boolean>;
   /** Whether a healthy foreign server on the address may stand in for ours. */
   readonly listens: boolean;
+}
+
+/**
+ * The servers' TLS and token settings as the variables each one reads (`prefix` + TLS_CERT, ...).
+ * Token files travel as paths; a token given as $EFFICIENTBERT_TOKEN travels in the child's
+ * environment (readable by its owner only), never in argv or in the process record.
+ */
+function securityEnv(s: StackSettings, prefix: string): Record<string, string> {
+  const files: Record<string, string> = {
+    TLS_CERT: s.tlsCert,
+    TLS_KEY: s.tlsKey,
+    TLS_CLIENT_CA: s.tlsClientCa,
+    AUTH_TOKEN_FILE: s.tokenFile,
+    READ_ONLY_TOKEN_FILE: s.readOnlyTokenFile,
+  };
+  const token = s.tokenFile ? undefined : process.env.EFFICIENTBERT_TOKEN;
+  return Object.fromEntries(
+    [...Object.entries(files), ['AUTH_TOKEN', token ?? '']]
+      .filter(([, v]) => v !== '')
+      .map(([k, v]) => [`${prefix}${k}`, v!]),
+  );
+}
+
+/** What, once changed, restarts a server: the security files (not the token values). */
+function securitySettings(s: StackSettings): Record<string, string> {
+  return {
+    tlsCert: s.tlsCert,
+    tlsKey: s.tlsKey,
+    tlsClientCa: s.tlsClientCa,
+    tokenFile: s.tokenFile,
+    readOnlyTokenFile: s.readOnlyTokenFile,
+  };
 }
 
 function hostPort(address: string): { host: string; port: string } {
@@ -118,11 +161,17 @@ const SERVICES: readonly NodeService[] = [
       SEARCH_HOST: hostPort(s.searchAddress).host,
       SEARCH_PORT: hostPort(s.searchAddress).port,
       TEMPORAL_ADDRESS: s.temporalAddress,
+      ...securityEnv(s, 'SEARCH_'),
       // Uploaded datasets go where the worker reads them.
       EFFICIENTBERT_ARTIFACTS: s.artifactsDir,
     }),
-    settings: (s) => ({ address: s.searchAddress, temporal: s.temporalAddress, artifacts: s.artifactsDir }),
-    healthy: (s) => grpcServing(s.searchAddress, 'efficientbert.v1.Search'),
+    settings: (s) => ({
+      address: s.searchAddress,
+      temporal: s.temporalAddress,
+      artifacts: s.artifactsDir,
+      ...securitySettings(s),
+    }),
+    healthy: (s) => grpcServing(s.searchAddress, 'efficientbert.v1.Search', 2000, probeCredentials(s)),
   },
   {
     name: 'inference',
@@ -142,13 +191,14 @@ const SERVICES: readonly NodeService[] = [
       '--poll-interval-ms',
       '2000',
     ],
-    env: () => ({}),
+    env: (s) => securityEnv(s, 'EFFICIENTBERT_INFERENCE_'),
     settings: (s) => ({
       address: s.inferenceAddress,
       models: s.modelsDir,
       metrics: String(s.inferenceMetricsPort),
+      ...securitySettings(s),
     }),
-    healthy: (s) => grpcServing(s.inferenceAddress),
+    healthy: (s) => grpcServing(s.inferenceAddress, '', 2000, probeCredentials(s)),
   },
 ];
 

@@ -58,10 +58,15 @@ export class Health {
 
 let HealthClient: grpc.ServiceClientConstructor | undefined;
 
-/** One Check probe: true only for SERVING within the timeout. */
-export function grpcServing(address: string, service = '', timeoutMs = 2000): Promise<boolean> {
+/** One Check probe: true only for SERVING within the timeout. Health needs no token, only TLS. */
+export function grpcServing(
+  address: string,
+  service = '',
+  timeoutMs = 2000,
+  credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure(),
+): Promise<boolean> {
   HealthClient ??= clientConstructor(loadPackageDefinition([HEALTH_PROTO]), HEALTH_SERVICE);
-  const client = new HealthClient(address, grpc.credentials.createInsecure());
+  const client = new HealthClient(address, credentials);
   return new Promise((resolve) => {
     client.Check!(
       { service },

@@ -4,6 +4,13 @@
  */
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
+import {
+  readServerSecurity,
+  SECURITY_FILE_OPTIONS,
+  SECURITY_USAGE,
+  type SecurityOption,
+  type ServerSecurity,
+} from '../grpc/security-config';
 import type { BatchingOptions } from './runtime/batcher';
 
 export interface InferenceServerConfig {
@@ -29,6 +36,8 @@ export interface InferenceServerConfig {
   shutdownGraceMs: number;
   /** After this long, requests still running at shutdown are cancelled. */
   shutdownTimeoutMs: number;
+  /** TLS and bearer tokens of the gRPC listener (the metrics endpoint stays plain HTTP). */
+  security: ServerSecurity;
 }
 
 export function defaultConfig(repository: string): InferenceServerConfig {
@@ -51,6 +60,7 @@ export function defaultConfig(repository: string): InferenceServerConfig {
     maxReceiveMessageBytes: 4 * 1024 * 1024,
     shutdownGraceMs: 0,
     shutdownTimeoutMs: 30_000,
+    security: {},
   };
 }
 
@@ -70,6 +80,10 @@ const FLAGS = {
   'max-receive-message-bytes': { type: 'string' },
   'shutdown-grace-ms': { type: 'string' },
   'shutdown-timeout-ms': { type: 'string' },
+  ...(Object.fromEntries(SECURITY_FILE_OPTIONS.map((o) => [o, { type: 'string' }])) as Record<
+    (typeof SECURITY_FILE_OPTIONS)[number],
+    { type: 'string' }
+  >),
   help: { type: 'boolean' },
 } as const;
 
@@ -89,7 +103,10 @@ export const USAGE = `usage: inference --repository DIR [options]
   --max-receive-message-bytes N    (default 4194304)
   --shutdown-grace-ms N            NOT_SERVING before stopping on SIGTERM (default 0)
   --shutdown-timeout-ms N          cancel what still runs after N ms (default 30000)
-Each flag can also be set as EFFICIENTBERT_INFERENCE_<FLAG> (upper case, _ for -).`;
+${SECURITY_USAGE}
+Each flag can also be set as EFFICIENTBERT_INFERENCE_<FLAG> (upper case, _ for -); the tokens
+themselves only as EFFICIENTBERT_INFERENCE_AUTH_TOKEN / EFFICIENTBERT_INFERENCE_READ_ONLY_TOKEN.
+Without tokens anyone who reaches the port may call everything, model load/unload included.`;
 
 export class ConfigError extends Error {}
 
@@ -112,8 +129,9 @@ export function parseConfig(
 ): InferenceServerConfig | 'help' {
   const { values } = parseArgs({ args: argv, options: FLAGS, strict: true });
   if (values.help) return 'help';
+  const envName = (flag: string) => `EFFICIENTBERT_INFERENCE_${flag.toUpperCase().replace(/-/g, '_')}`;
   const get = (flag: Exclude<keyof typeof FLAGS, 'help'>): string | undefined =>
-    values[flag] ?? env[`EFFICIENTBERT_INFERENCE_${flag.toUpperCase().replace(/-/g, '_')}`];
+    values[flag] ?? env[envName(flag)];
   const repository = get('repository');
   if (!repository) throw new ConfigError('--repository is required');
   const config = defaultConfig(repository);
@@ -202,5 +220,17 @@ export function parseConfig(
     (v) => integer('shutdown-timeout-ms', v, 0),
     (v) => (config.shutdownTimeoutMs = v),
   );
+  // The error names the flag or the variable the user set, so each source keeps its label.
+  const lookup = (option: SecurityOption) => {
+    const flag = (values as Record<string, string | undefined>)[option];
+    if (flag !== undefined) return { label: `--${option}`, value: flag };
+    const value = env[envName(option)];
+    return value === undefined || value === '' ? undefined : { label: envName(option), value };
+  };
+  try {
+    config.security = readServerSecurity(lookup);
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
   return config;
 }

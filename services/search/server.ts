@@ -7,6 +7,7 @@ import type * as grpc from '@grpc/grpc-js';
 import { Health } from '../grpc/health';
 import { serviceDefinition } from '../grpc/protos';
 import { addReflection } from '../grpc/reflection';
+import type { ServerSecurity } from '../grpc/security-config';
 import { createServer, listen } from '../grpc/server';
 import { SearchGateway, type SearchServiceOptions } from './gateway';
 import { searchHandlers } from './handlers';
@@ -14,6 +15,17 @@ import { loadSearchProtos, SEARCH_SERVICE } from './protos';
 import { uploadHandlers } from './upload';
 
 const HEALTH_PROBE_MS = 2000;
+
+/** What the read-only token may not call: everything that starts or changes a search. */
+// UploadArtifact writes the store: a read-only caller must not fill it.
+const WRITE_METHODS = [
+  'StartSearch',
+  'PauseSearch',
+  'ResumeSearch',
+  'CancelSearch',
+  'SetParallelism',
+  'UploadArtifact',
+].map((m) => `/${SEARCH_SERVICE}/${m}`);
 
 export interface RunningSearchServer {
   readonly port: number;
@@ -46,11 +58,24 @@ function followTemporal(gateway: SearchGateway, health: Health): () => Promise<v
 }
 
 export async function startSearchServer(
-  options: SearchServiceOptions & { host?: string; port?: number },
+  options: SearchServiceOptions & {
+    host?: string;
+    port?: number;
+    security?: ServerSecurity;
+    log?: (message: string) => void;
+  },
 ): Promise<RunningSearchServer> {
+  // The gateway gets its own options only: nothing of the server's security can reach a workflow.
+  const {
+    host = '127.0.0.1',
+    port: wanted = 0,
+    security = {},
+    log = console.error,
+    ...gatewayOptions
+  } = options;
   const definition = loadSearchProtos();
-  const gateway = new SearchGateway(options);
-  const server = createServer();
+  const gateway = new SearchGateway(gatewayOptions);
+  const server = createServer({}, security, WRITE_METHODS);
   server.addService(serviceDefinition(definition, SEARCH_SERVICE), {
     ...searchHandlers(gateway),
     ...uploadHandlers(gateway.store),
@@ -59,7 +84,7 @@ export async function startSearchServer(
   const health = new Health([SEARCH_SERVICE], 'NOT_SERVING');
   health.addTo(server);
   addReflection(server, definition);
-  const port = await listen(server, options.host ?? '127.0.0.1', options.port ?? 0);
+  const port = await listen(server, host, wanted, security, log);
   const stopProbing = followTemporal(gateway, health);
   return {
     port,

@@ -9,6 +9,7 @@ import { rejectMalformed, tolerantServiceDefinition } from '../../grpc/decoding'
 import { Health } from '../../grpc/health';
 import { serviceDefinition } from '../../grpc/protos';
 import { addReflection } from '../../grpc/reflection';
+import { describeSecurity } from '../../grpc/security-config';
 import { createServer, listen } from '../../grpc/server';
 import type { InferenceServerConfig } from '../config';
 import { InferenceMetrics, serveMetrics } from '../metrics';
@@ -18,6 +19,11 @@ import { classifyHandlers } from './classify-service';
 import type { InferenceContext } from './inference-call';
 import { oipHandlers } from './oip-service';
 import { loadPackageDefinition, loadProtoRoot, SERVICE_NAMES } from './protos';
+
+/** What the read-only token may not call: changing which models are served. */
+const WRITE_METHODS = ['RepositoryModelLoad', 'RepositoryModelUnload'].map(
+  (m) => `/${SERVICE_NAMES.oip}/${m}`,
+);
 
 export class InferenceServer {
   private shuttingDown: Promise<void> | null = null;
@@ -68,12 +74,16 @@ export class InferenceServer {
     const tolerant = (service: grpc.ServiceDefinition, name: string) =>
       tolerantServiceDefinition(service, root.lookupService(name));
     const service = (name: string) => tolerant(serviceDefinition(definition, name), name);
-    const server = createServer({
-      'grpc.max_receive_message_length': config.maxReceiveMessageBytes,
-      // Channelz bookkeeping (timestamps and counters on every call) serves only a channelz
-      // service, which this server does not offer.
-      'grpc.enable_channelz': 0,
-    });
+    const server = createServer(
+      {
+        'grpc.max_receive_message_length': config.maxReceiveMessageBytes,
+        // Channelz bookkeeping (timestamps and counters on every call) serves only a channelz
+        // service, which this server does not offer.
+        'grpc.enable_channelz': 0,
+      },
+      config.security,
+      WRITE_METHODS,
+    );
     // SERVING while the server takes requests, NOT_SERVING once shutdown has begun.
     const health = new Health([SERVICE_NAMES.oip, SERVICE_NAMES.classify], 'SERVING');
     server.addService(service(SERVICE_NAMES.oip), oipHandlers(ctx));
@@ -81,7 +91,7 @@ export class InferenceServer {
     health.addTo(server, (d, impl) => [tolerant(d, SERVICE_NAMES.health), rejectMalformed(d, impl)]);
     addReflection(server, definition);
 
-    const port = await listen(server, config.host, config.port);
+    const port = await listen(server, config.host, config.port, config.security, log);
     let metricsServer: HttpServer | null = null;
     let metricsPort: number | null = null;
     if (config.metricsPort !== null) {
@@ -92,7 +102,7 @@ export class InferenceServer {
       ));
     }
     log(
-      `serving gRPC on ${config.host}:${port}${metricsPort === null ? '' : `, metrics on ${config.host}:${metricsPort}`}`,
+      `serving gRPC on ${config.host}:${port} (${describeSecurity(config.security)})${metricsPort === null ? '' : `, metrics on ${config.host}:${metricsPort}`}`,
     );
     return new InferenceServer(config, server, metricsServer, ctx, health, log, port, metricsPort);
   }
