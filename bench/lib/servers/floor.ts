@@ -5,6 +5,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
+import { unaryBytes } from './inference';
 import { spawnListening, stopChild } from './process';
 
 const FLOOR_SERVER = join(__dirname, 'floor-server.ts');
@@ -33,16 +34,10 @@ export async function startFloorServer(
     String(options.threads),
   ]);
   const client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
-  const bytes = (b: Buffer) => b;
   return {
     child,
     port,
-    call: (request) =>
-      new Promise((resolveCall, reject) =>
-        client.makeUnaryRequest(options.method, bytes, bytes, request, (err, response) =>
-          err ? reject(err) : resolveCall(response!),
-        ),
-      ),
+    call: (request) => unaryBytes(client, options.method, request),
     stop: async () => {
       client.close();
       await stopChild(child);

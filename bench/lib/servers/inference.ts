@@ -75,6 +75,17 @@ export function call(client: Client, method: string, request: unknown): Promise<
   });
 }
 
+const bytes = (b: Buffer) => b;
+
+/** A unary call of `method` (a /package.Service/Method path) with encoded bytes in and out. */
+export function unaryBytes(client: grpc.Client, method: string, request: Buffer): Promise<Buffer> {
+  return new Promise((resolveCall, reject) =>
+    client.makeUnaryRequest(method, bytes, bytes, request, (err, response) =>
+      err ? reject(err) : resolveCall(response!),
+    ),
+  );
+}
+
 type Duration = { count: number; ns: number };
 export type InferenceStats = Record<
   'success' | 'queue' | 'compute_input' | 'compute_infer' | 'compute_output',

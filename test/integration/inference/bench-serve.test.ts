@@ -31,6 +31,8 @@ describe('bench/serve.ts --quick --tiny', () => {
       claims.grpcOverheadP50.classifyGrpcioClient,
       claims.grpcOverheadP50.transportFloor.grpcJsClient,
       claims.grpcOverheadP50.transportFloor.grpcioClient,
+      claims.overVsFloorMs.value,
+      claims.throughputVsFloor32.value,
     ]) {
       assert.equal(typeof value, 'number');
       assert.ok(Number.isFinite(value));
@@ -47,7 +49,11 @@ describe('bench/serve.ts --quick --tiny', () => {
       assert.ok(result.grpcLatency[path].n > 0, path);
       assert.ok(result.grpcLatency[path].p50Ms > 0, path);
     }
-    for (const server of ['current', 'current/batching-off']) {
+    for (const claim of [claims.overVsFloorMs, claims.throughputVsFloor32]) {
+      assert.equal(typeof claim.target, 'number');
+      assert.equal(typeof claim.met, 'boolean');
+    }
+    for (const server of ['current', 'current/batching-off', 'floor']) {
       for (const concurrency of ['1', '8', '32']) {
         assert.ok(result.throughputRps[server][concurrency].rps > 0, `${server} x${concurrency}`);
       }
