@@ -47,6 +47,8 @@ export interface CandidateResult {
   /** Measured scores besides the reward, e.g. the final model's dev metrics. */
   readonly metrics?: Readonly<Record<string, number>>;
   readonly error?: string;
+  /** Not trained: computes the same function as this earlier candidate, whose outcome it carries. */
+  readonly duplicateOf?: string;
 }
 
 export function candidateId(stage: CandidateStage, index: number): string {

@@ -21,6 +21,7 @@ import {
   type StageName,
   type SupportStage,
 } from './candidates';
+import { duplicateResult, splitDuplicates } from './duplicates';
 import type { SearchSpec } from './spec';
 
 export interface SamplerContext {
@@ -87,7 +88,15 @@ export function compactStageState(state: StageState, k: number): StageState {
     (r): CandidateResult =>
       keep.has(r.id)
         ? r
-        : { id: r.id, stage: r.stage, index: r.index, arch: r.arch, status: r.status, reward: r.reward },
+        : {
+            id: r.id,
+            stage: r.stage,
+            index: r.index,
+            arch: r.arch,
+            status: r.status,
+            reward: r.reward,
+            ...(r.duplicateOf === undefined ? {} : { duplicateOf: r.duplicateOf }),
+          },
   );
   return { ...state, evaluated };
 }
@@ -133,7 +142,16 @@ export async function runStage(
         seed: rng.int(2 ** 31),
       };
     });
-    const results = await executor.evaluate(candidates);
+    const { fresh, duplicateOf } = splitDuplicates(spec.preset, current.evaluated, candidates);
+    const trained = await executor.evaluate(fresh);
+    const byId = new Map([...current.evaluated, ...trained].map((r) => [r.id, r]));
+    const results: CandidateResult[] = [];
+    for (const c of candidates) {
+      const firstId = duplicateOf.get(c.id);
+      const own = firstId === undefined ? byId.get(c.id) : byId.get(firstId);
+      if (own === undefined) break; // stopped before this one (or its first) was trained
+      results.push(firstId === undefined ? own : duplicateResult(c, own));
+    }
     current = { ...current, evaluated: [...current.evaluated, ...results], prng: rng.state() };
     await executor.afterBatch(current);
     if (results.length < candidates.length) {

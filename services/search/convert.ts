@@ -148,6 +148,7 @@ export function candidateToPb(c: CandidateResult | undefined) {
     error: c.error ?? '',
     metrics: { ...c.metrics },
     model_ref: c.modelRef ?? '',
+    duplicate_of: c.duplicateOf ?? '',
   };
 }
 

@@ -1,0 +1,97 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { CandidateResult, CandidateSpec } from '../../../efficientbert/search/candidates';
+import {
+  type CandidateSampler,
+  compactStageState,
+  initialStageState,
+  runStage,
+  type SearchExecutor,
+  stagePrngs,
+} from '../../../efficientbert/search/driver';
+import { functionOf } from '../../../efficientbert/search/duplicates';
+import { TINY_SEARCH_SPEC } from '../../fixtures/tiny-search-spec';
+
+const layer = (inner: string) => `linear1_1(gelu(linear1_1(${inner},wb1)),wb2)`;
+const arch = (a: string, b = 'x') => `${layer(a)}, ${layer(b)}`;
+
+/** Proposes a fixed list, batch by batch, whatever the history. */
+function scripted(batches: readonly string[][]): CandidateSampler {
+  let next = 0;
+  return { sample: () => batches[next++] ?? [] };
+}
+
+function countingExecutor(): SearchExecutor & { trained: CandidateSpec[] } {
+  const trained: CandidateSpec[] = [];
+  return {
+    trained,
+    async evaluate(cands) {
+      trained.push(...cands);
+      return cands.map(
+        (c, i): CandidateResult => ({
+          id: c.id,
+          stage: c.stage,
+          index: c.index,
+          arch: c.arch,
+          status: 'ok',
+          reward: 0.5 + 0.01 * (trained.length - cands.length + i),
+          resultRef: `sha256:${String(c.index).padStart(64, '0')}`,
+        }),
+      );
+    },
+    beforeBatch: async () => 'continue',
+    afterBatch: async () => undefined,
+  };
+}
+
+describe('functional duplicates in a stage', () => {
+  it('trains two candidates computing the same function once; the second carries the first reward', async () => {
+    assert.equal(functionOf('tiny', arch('add(x,tanh(x))')), functionOf('tiny', arch('add(tanh(x),x)')));
+    const executor = countingExecutor();
+    const plan = { stage: 'stage1' as const, planned: 5, batchSize: 3 };
+    const start = initialStageState('stage1', stagePrngs(1).stage1);
+    const sampler = scripted([
+      // In one batch: the swapped add is a duplicate of the candidate before it.
+      [arch('add(x,tanh(x))'), arch('add(tanh(x),x)'), arch('mul(x,tanh(x))')],
+      // In a later batch: the swapped mul repeats a candidate of the first batch.
+      [arch('mul(tanh(x),x)'), arch('max(x,tanh(x))')],
+    ]);
+    const out = await runStage('s', TINY_SEARCH_SPEC, plan, start, sampler, executor);
+    assert.deepEqual(
+      executor.trained.map((c) => c.index),
+      [0, 2, 4],
+    );
+    assert.equal(out.evaluated, 5);
+    const board = new Map(out.leaderboard.map((r) => [r.index, r]));
+    const first = board.get(0)!;
+    const dup = board.get(1)!;
+    assert.equal(dup.duplicateOf, first.id);
+    assert.equal(dup.reward, first.reward);
+    assert.equal(dup.arch, arch('add(tanh(x),x)'));
+    assert.equal(board.get(3)!.duplicateOf, board.get(2)!.id);
+    assert.equal(board.get(4)!.duplicateOf, undefined);
+  });
+
+  it('retrains a function whose first candidate failed, and keeps duplicateOf through compaction', async () => {
+    const failed: CandidateResult = {
+      id: 'stage1-0000',
+      stage: 'stage1',
+      index: 0,
+      arch: arch('add(x,tanh(x))'),
+      status: 'failed',
+      reward: 0,
+    };
+    const executor = countingExecutor();
+    const start = { ...initialStageState('stage1', stagePrngs(1).stage1), evaluated: [failed] };
+    const plan = { stage: 'stage1' as const, planned: 3, batchSize: 2 };
+    const sampler = scripted([[arch('add(tanh(x),x)'), arch('add(x,tanh(x))')]]);
+    const out = await runStage('s', TINY_SEARCH_SPEC, plan, start, sampler, executor);
+    assert.deepEqual(
+      executor.trained.map((c) => c.index),
+      [1],
+    );
+    const state = { stage: 'stage1' as const, evaluated: out.leaderboard, prng: start.prng };
+    const compact = compactStageState(state, 1);
+    assert.equal(compact.evaluated.find((r) => r.index === 2)?.duplicateOf, 'stage1-0001');
+  });
+});
