@@ -49,6 +49,8 @@ export interface CandidateResult {
   readonly error?: string;
   /** Not trained: computes the same function as this earlier candidate, whose outcome it carries. */
   readonly duplicateOf?: string;
+  /** Not trained here: the previous stage's winner, carried over with its outcome (same proxy). */
+  readonly carriedFrom?: string;
 }
 
 export function candidateId(stage: CandidateStage, index: number): string {

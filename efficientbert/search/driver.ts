@@ -96,6 +96,7 @@ export function compactStageState(state: StageState, k: number): StageState {
             status: r.status,
             reward: r.reward,
             ...(r.duplicateOf === undefined ? {} : { duplicateOf: r.duplicateOf }),
+            ...(r.carriedFrom === undefined ? {} : { carriedFrom: r.carriedFrom }),
           },
   );
   return { ...state, evaluated };
@@ -103,6 +104,24 @@ export function compactStageState(state: StageState, k: number): StageState {
 
 export function initialStageState(stage: StageName, prng: PrngState, base?: string): StageState {
   return base === undefined ? { stage, evaluated: [], prng } : { stage, evaluated: [], prng, base };
+}
+
+/**
+ * Stage 2's first candidate is stage 1's winner, as the reference does: stages 1 and 2 train with
+ * the same proxy, so its reward is carried over rather than retrained, and stage 2's best can never
+ * end below stage 1's. It takes one of the stage's planned slots and draws nothing from the PRNG.
+ */
+export function carriedOver(stage: StageName, previousBest: CandidateResult): CandidateResult {
+  return {
+    id: candidateId(stage, 0),
+    stage,
+    index: 0,
+    arch: previousBest.arch,
+    status: previousBest.status,
+    reward: previousBest.reward,
+    carriedFrom: previousBest.id,
+    ...(previousBest.resultRef === undefined ? {} : { resultRef: previousBest.resultRef }),
+  };
 }
 
 /** Runs (or resumes) one stage until its plan is done or the executor says stop. */
@@ -276,6 +295,7 @@ export async function runSearch(
     };
   }
   let base: string | undefined;
+  let previousBest: CandidateResult | undefined;
   for (const plan of stagePlans(spec)) {
     if (!deps.shouldContinue()) return outcome({ cancelled: true });
     let stageSpec = working;
@@ -289,16 +309,21 @@ export async function runSearch(
       if (!deps.shouldContinue()) return outcome({ cancelled: true });
     }
     deps.onStageStart?.(plan.stage);
+    const initial = initialStageState(plan.stage, prngs[plan.stage], base);
+    const carry = plan.stage === 'stage2' && previousBest !== undefined && plan.planned > 0;
     const stageOutcome = await deps.runStage({
       searchId,
       spec: stageSpec,
       plan,
-      state: initialStageState(plan.stage, prngs[plan.stage], base),
+      state: carry ? { ...initial, evaluated: [carriedOver(plan.stage, previousBest!)] } : initial,
     });
     stages.push(stageOutcome);
     deps.onStageDone?.(stageOutcome);
     if (stageOutcome.stopped) return outcome({ cancelled: true });
-    if (stageOutcome.best) base = stageOutcome.best.arch;
+    if (stageOutcome.best) {
+      base = stageOutcome.best.arch;
+      previousBest = stageOutcome.best;
+    }
   }
   const winner = stages[stages.length - 1]?.best;
   if (!winner) return outcome({ cancelled: false });

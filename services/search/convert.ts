@@ -149,6 +149,7 @@ export function candidateToPb(c: CandidateResult | undefined) {
     metrics: { ...c.metrics },
     model_ref: c.modelRef ?? '',
     duplicate_of: c.duplicateOf ?? '',
+    carried_from: c.carriedFrom ?? '',
   };
 }
 

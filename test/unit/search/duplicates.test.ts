@@ -5,11 +5,13 @@ import {
   type CandidateSampler,
   compactStageState,
   initialStageState,
+  runSearch,
   runStage,
   type SearchExecutor,
   stagePrngs,
 } from '../../../efficientbert/search/driver';
 import { functionOf } from '../../../efficientbert/search/duplicates';
+import { samplerFor } from '../../../efficientbert/search/samplers/select';
 import { TINY_SEARCH_SPEC } from '../../fixtures/tiny-search-spec';
 
 const layer = (inner: string) => `linear1_1(gelu(linear1_1(${inner},wb1)),wb2)`;
@@ -93,5 +95,45 @@ describe('functional duplicates in a stage', () => {
     const state = { stage: 'stage1' as const, evaluated: out.leaderboard, prng: start.prng };
     const compact = compactStageState(state, 1);
     assert.equal(compact.evaluated.find((r) => r.index === 2)?.duplicateOf, 'stage1-0001');
+  });
+});
+
+describe('carry-over between stages', () => {
+  it("stage 2 starts from stage 1's winner, untrained, so its best never ends below stage 1's", async () => {
+    const trained: CandidateSpec[] = [];
+    // Rewards fall with every training: without the carry-over stage 2 would end below stage 1.
+    let reward = 0.9;
+    const executor: SearchExecutor = {
+      async evaluate(cands) {
+        trained.push(...cands);
+        return cands.map((c) => ({
+          id: c.id,
+          stage: c.stage,
+          index: c.index,
+          arch: c.arch,
+          status: 'ok' as const,
+          reward: (reward -= 0.01),
+        }));
+      },
+      beforeBatch: async () => 'continue',
+      afterBatch: async () => undefined,
+    };
+    const spec = TINY_SEARCH_SPEC;
+    const outcome = await runSearch('carry', spec, {
+      shouldContinue: () => true,
+      runStage: (input) => runStage('carry', input.spec, input.plan, input.state, samplerFor(spec), executor),
+      train: async (c) => ({ ...c, status: 'ok', reward: 1, checkpointRef: `weights-of-${c.id}` }),
+    });
+    const [s1, s2] = outcome.stages;
+    const carried = s2!.leaderboard.find((r) => r.index === 0)!;
+    assert.equal(carried.carriedFrom, s1!.best!.id);
+    assert.equal(carried.arch, s1!.best!.arch);
+    assert.equal(carried.reward, s1!.best!.reward);
+    assert.ok(
+      !trained.some((c) => c.stage === 'stage2' && c.index === 0),
+      'the carried winner is not retrained',
+    );
+    assert.ok(s2!.best!.reward >= s1!.best!.reward);
+    assert.equal(s2!.evaluated, spec.stages.stage2);
   });
 });
