@@ -21,7 +21,7 @@ import {
   type StageName,
   type SupportStage,
 } from './candidates';
-import { duplicateResult, splitDuplicates } from './duplicates';
+import { inheritedResult, splitDuplicates } from './duplicates';
 import type { SearchSpec } from './spec';
 
 export interface SamplerContext {
@@ -112,16 +112,8 @@ export function initialStageState(stage: StageName, prng: PrngState, base?: stri
  * end below stage 1's. It takes one of the stage's planned slots and draws nothing from the PRNG.
  */
 export function carriedOver(stage: StageName, previousBest: CandidateResult): CandidateResult {
-  return {
-    id: candidateId(stage, 0),
-    stage,
-    index: 0,
-    arch: previousBest.arch,
-    status: previousBest.status,
-    reward: previousBest.reward,
-    carriedFrom: previousBest.id,
-    ...(previousBest.resultRef === undefined ? {} : { resultRef: previousBest.resultRef }),
-  };
+  const candidate = { id: candidateId(stage, 0), stage, index: 0, arch: previousBest.arch };
+  return inheritedResult(candidate, previousBest, { carriedFrom: previousBest.id });
 }
 
 /** Runs (or resumes) one stage until its plan is done or the executor says stop. */
@@ -169,7 +161,7 @@ export async function runStage(
       const firstId = duplicateOf.get(c.id);
       const own = firstId === undefined ? byId.get(c.id) : byId.get(firstId);
       if (own === undefined) break; // stopped before this one (or its first) was trained
-      results.push(firstId === undefined ? own : duplicateResult(c, own));
+      results.push(firstId === undefined ? own : inheritedResult(c, own, { duplicateOf: own.id }));
     }
     current = { ...current, evaluated: [...current.evaluated, ...results], prng: rng.state() };
     await executor.afterBatch(current);

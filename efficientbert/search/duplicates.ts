@@ -68,16 +68,23 @@ export function splitDuplicates(
   return { fresh, duplicateOf };
 }
 
-/** The record of a duplicate: its own id, index and string, the first one's outcome. */
-export function duplicateResult(candidate: CandidateSpec, first: CandidateResult): CandidateResult {
+/**
+ * The record of a candidate that is not trained but takes `source`'s outcome: its own id, index
+ * and string, the source's status, reward and result, and `link` saying why (duplicate or carry-over).
+ */
+export function inheritedResult(
+  candidate: Pick<CandidateResult, 'id' | 'stage' | 'index' | 'arch'>,
+  source: CandidateResult,
+  link: Pick<CandidateResult, 'duplicateOf'> | Pick<CandidateResult, 'carriedFrom'>,
+): CandidateResult {
   return {
     id: candidate.id,
     stage: candidate.stage,
     index: candidate.index,
     arch: candidate.arch,
-    status: first.status,
-    reward: first.reward,
-    duplicateOf: first.id,
-    ...(first.resultRef === undefined ? {} : { resultRef: first.resultRef }),
+    status: source.status,
+    reward: source.reward,
+    ...link,
+    ...(source.resultRef === undefined ? {} : { resultRef: source.resultRef }),
   };
 }
