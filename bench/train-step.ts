@@ -16,6 +16,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Prng } from '../efficientbert/core/prng';
 import { kdStepLoss, type LabeledBatch } from '../efficientbert/distill/kd-step';
+import { singleTaskTeachers } from '../efficientbert/distill/teacher-set';
 import { train } from '../efficientbert/distill/trainer';
 import { selectBackend } from '../efficientbert/model/backend';
 import { classificationHead } from '../efficientbert/model/heads';
@@ -119,6 +120,7 @@ async function measureBackend(name: string): Promise<void> {
   const backend = await selectBackend(name);
   const rng = Prng.fromSeed(1);
   const teacher = Teacher.random(teacherConfig, rng.fork());
+  const teachers = singleTaskTeachers(teacher);
   const supernet = StudentModel.supernet(config, [classificationHead('bench', 2)], rng.fork());
   const arch = plainArchitecture(config.layers, config.maxStack as 4, 1);
   const batch = syntheticBatch(rng, config.vocabSize);
@@ -127,7 +129,7 @@ async function measureBackend(name: string): Promise<void> {
   let last = { wall: performance.now(), cpu: process.cpuUsage() };
   train({
     params: supernet.params,
-    loss: (b, ctx) => kdStepLoss(supernet, arch, teacher, b, ctx, 'bench'),
+    loss: (b, ctx) => kdStepLoss(supernet, arch, teachers, b, ctx, 'bench'),
     openData: () => ({ next: () => batch, state: () => null }),
     totalSteps: steps + 2,
     peakLr: 1e-4,

@@ -26,6 +26,7 @@ import { accuracy } from '../efficientbert/data/metrics';
 import { WordPieceTokenizer } from '../efficientbert/data/tokenizer';
 import { kdStepLoss, teacherSupervisedLoss } from '../efficientbert/distill/kd-step';
 import { collectPredictions } from '../efficientbert/distill/predict';
+import { singleTaskTeachers } from '../efficientbert/distill/teacher-set';
 import { type Progress, train } from '../efficientbert/distill/trainer';
 import { selectBackend } from '../efficientbert/model/backend';
 import { classificationHead } from '../efficientbert/model/heads';
@@ -147,6 +148,7 @@ async function main(): Promise<void> {
   saveTeacher(initial, teacherDir, path.join(SHARED, 'bert-base-uncased'));
   initial.dispose();
   const teacher = loadTeacher(teacherDir);
+  const teachers = singleTaskTeachers(teacher);
   const t0 = performance.now();
   train({
     params: teacher.params,
@@ -177,7 +179,7 @@ async function main(): Promise<void> {
   const t1 = performance.now();
   train({
     params: student.params,
-    loss: (batch: Batch, ctx) => kdStepLoss(student, arch, teacher, batch, ctx),
+    loss: (batch: Batch, ctx) => kdStepLoss(student, arch, teachers, batch, ctx),
     openData: batches(trainDs, rng.nextUint32()),
     totalSteps: num('pretrain-steps'),
     peakLr: num('student-lr'),
@@ -190,7 +192,7 @@ async function main(): Promise<void> {
   const t2 = performance.now();
   const finetune = train({
     params: student.params,
-    loss: (batch: Batch, ctx) => kdStepLoss(student, arch, teacher, batch, ctx, TASK),
+    loss: (batch: Batch, ctx) => kdStepLoss(student, arch, teachers, batch, ctx, TASK),
     openData: batches(trainDs, rng.nextUint32()),
     totalSteps: num('finetune-steps'),
     peakLr: num('student-lr'),

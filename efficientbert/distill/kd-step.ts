@@ -6,6 +6,7 @@ import type { Teacher } from '../model/teacher';
 import * as tf from '../model/tf';
 import type { Architecture } from '../space/ast';
 import { finetuneKdLoss, pretrainKdLoss, supervisedLoss } from './losses';
+import type { TeacherSet } from './teacher-set';
 import type { StepContext } from './trainer';
 
 export interface LabeledBatch extends TokenBatch {
@@ -16,16 +17,18 @@ export interface LabeledBatch extends TokenBatch {
  * The loss of one distillation step for `arch` (a supernet view or a candidate's own weights).
  * The teacher runs in inference mode (no dropout); gradients reach only the student because the
  * trainer differentiates with respect to the student's variables. `task` selects the student head
- * for fine-tuning KD; without it the step is pre-training KD (attention + hidden only).
+ * and the task's own teacher for fine-tuning KD; without it the step is pre-training KD (attention +
+ * hidden only) from the general teacher.
  */
 export function kdStepLoss(
   student: StudentModel,
   arch: Architecture,
-  teacher: Teacher,
+  teachers: TeacherSet,
   batch: LabeledBatch,
   ctx: StepContext,
   task?: string,
 ): tf.Scalar {
+  const teacher = task === undefined ? teachers.general : teachers.forTask(task);
   const inputs = toEncoderInputs(batch);
   const teacherOut = teacher.forward(inputs, noDropout);
   const w = student.weightsFor(arch);

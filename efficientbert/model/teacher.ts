@@ -51,6 +51,25 @@ export class Teacher {
   }
 }
 
+/**
+ * Copies `from`'s encoder (embeddings, layers, and its pooler where it has one) into `to`, which
+ * keeps its own task head: how a task teacher starts from the general one.
+ */
+export function copyEncoder(from: Teacher, to: Teacher): void {
+  const a = from.config;
+  const b = to.config;
+  if (
+    a.hidden !== b.hidden ||
+    a.layers !== b.layers ||
+    a.intermediate !== b.intermediate ||
+    a.vocabSize !== b.vocabSize
+  )
+    throw new Error('copyEncoder: the two teachers have different encoder shapes');
+  const arrays = to.params.toArrays();
+  for (const [name, v] of from.params.toArrays()) if (!name.startsWith('classifier.')) arrays.set(name, v);
+  to.params.assignArrays(arrays);
+}
+
 export function teacherForward(
   w: Weights,
   config: TeacherConfig,

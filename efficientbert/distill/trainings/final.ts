@@ -2,11 +2,11 @@
 import type { Prng } from '../../core/prng';
 import type { Batch } from '../../data/batching';
 import type { StudentModel } from '../../model/student-model';
-import type { Teacher } from '../../model/teacher';
 import type { MethodSettings } from '../../search/plan/method';
 import type { Architecture } from '../../space/ast';
 import { kdStepLoss } from '../kd-step';
 import type { Phase } from '../phases';
+import type { TeacherSet } from '../teacher-set';
 import {
   encode,
   examplesOf,
@@ -23,7 +23,7 @@ import {
 export function finalPhases(
   model: StudentModel,
   arch: Architecture,
-  teacher: Teacher,
+  teachers: TeacherSet,
   method: MethodSettings,
   data: TaskData,
   rng: Prng,
@@ -34,7 +34,7 @@ export function finalPhases(
   const phases: Phase[] = [
     phase('final-pretrain-kd', {
       params: model.params,
-      loss: (batch: TaskBatchItem, ctx) => kdStepLoss(model, arch, teacher, batch, ctx),
+      loss: (batch: TaskBatchItem, ctx) => kdStepLoss(model, arch, teachers, batch, ctx),
       openData: mixture(train, f.batchSize, seeds.pretrain),
       totalSteps: f.pretrainSteps,
       peakLr: f.pretrainLearningRate,
@@ -47,7 +47,7 @@ export function finalPhases(
     phases.push(
       phase(`final-finetune-kd-${task}`, {
         params: model.params,
-        loss: (batch: Batch, ctx) => kdStepLoss(model, arch, teacher, batch, ctx, task),
+        loss: (batch: Batch, ctx) => kdStepLoss(model, arch, teachers, batch, ctx, task),
         openData: shuffled(train[task]!, f.batchSize, seeds.finetune[i]!),
         totalSteps: f.finetuneSteps,
         peakLr: f.finetuneLearningRate,

@@ -3,11 +3,11 @@ import type { Prng } from '../../core/prng';
 import { type Batch, type EncodedDataset, splitLast, takeFirst } from '../../data/batching';
 import type { TaskCatalog } from '../../data/tasks';
 import type { StudentModel } from '../../model/student-model';
-import type { Teacher } from '../../model/teacher';
 import type { MethodSettings } from '../../search/plan/method';
 import type { Architecture } from '../../space/ast';
 import { kdStepLoss } from '../kd-step';
 import type { Phase } from '../phases';
+import type { TeacherSet } from '../teacher-set';
 import { encode, examplesOf, phase, shuffled, studentLogits, type TaskData, taskScore } from './common';
 
 export interface ProxyData {
@@ -29,7 +29,7 @@ export function proxyData(method: MethodSettings, data: TaskData): ProxyData {
 export function proxyPhases(
   candidate: StudentModel,
   arch: Architecture,
-  teacher: Teacher,
+  teachers: TeacherSet,
   method: MethodSettings,
   ds: ProxyData,
   rng: Prng,
@@ -39,7 +39,7 @@ export function proxyPhases(
   return [
     phase('pretrain-kd', {
       params: candidate.params,
-      loss: (batch: Batch, ctx) => kdStepLoss(candidate, arch, teacher, batch, ctx),
+      loss: (batch: Batch, ctx) => kdStepLoss(candidate, arch, teachers, batch, ctx),
       openData: shuffled(ds.train, p.batchSize, seeds.pretrain),
       totalSteps: p.pretrainSteps,
       peakLr: p.pretrainLearningRate,
@@ -48,7 +48,7 @@ export function proxyPhases(
     }),
     phase('finetune-kd', {
       params: candidate.params,
-      loss: (batch: Batch, ctx) => kdStepLoss(candidate, arch, teacher, batch, ctx, p.task),
+      loss: (batch: Batch, ctx) => kdStepLoss(candidate, arch, teachers, batch, ctx, p.task),
       openData: shuffled(ds.train, p.batchSize, seeds.finetune),
       totalSteps: p.finetuneSteps,
       peakLr: p.finetuneLearningRate,

@@ -2,13 +2,13 @@
 import type { Prng } from '../../core/prng';
 import { splitLast, takeFirst } from '../../data/batching';
 import type { StudentModel } from '../../model/student-model';
-import type { Teacher } from '../../model/teacher';
 import type { MethodSettings } from '../../search/plan/method';
 import type { Architecture } from '../../space/ast';
 import type { StudentConfig } from '../../space/presets';
 import { type ParamBudget, sampleArchitecture, stage3Plan } from '../../space/sample';
 import { kdStepLoss } from '../kd-step';
 import type { Phase } from '../phases';
+import type { TeacherSet } from '../teacher-set';
 import {
   encode,
   examplesOf,
@@ -32,7 +32,7 @@ export function subnetworkSampler(
 
 export function sharingPhases(
   supernet: StudentModel,
-  teacher: Teacher,
+  teachers: TeacherSet,
   drawSubnetwork: (rng: Prng) => Architecture,
   method: MethodSettings,
   data: TaskData,
@@ -46,7 +46,8 @@ export function sharingPhases(
   return [
     phase('sharing-pretrain-kd', {
       params: supernet.params,
-      loss: (batch: TaskBatchItem, ctx) => kdStepLoss(supernet, drawSubnetwork(ctx.rng), teacher, batch, ctx),
+      loss: (batch: TaskBatchItem, ctx) =>
+        kdStepLoss(supernet, drawSubnetwork(ctx.rng), teachers, batch, ctx),
       openData: mixture(perTask, w.batchSize, seeds.pretrain),
       totalSteps: w.pretrainSteps,
       peakLr: w.pretrainLearningRate,
@@ -56,7 +57,7 @@ export function sharingPhases(
     phase('sharing-finetune-kd', {
       params: supernet.params,
       loss: (batch: TaskBatchItem, ctx) =>
-        kdStepLoss(supernet, drawSubnetwork(ctx.rng), teacher, batch, ctx, batch.task),
+        kdStepLoss(supernet, drawSubnetwork(ctx.rng), teachers, batch, ctx, batch.task),
       openData: mixture(perTask, w.batchSize, seeds.finetune),
       totalSteps: w.finetuneSteps,
       peakLr: w.finetuneLearningRate,

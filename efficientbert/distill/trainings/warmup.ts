@@ -1,9 +1,12 @@
-/** The warm-up: the teacher when the search names none, then the supernet distilled from it. */
+/**
+ * The warm-up: the search's teachers (the general one trained from scratch when the search names
+ * none, and one fine-tuned per task from it), then the supernet distilled from them.
+ */
 import type { Prng } from '../../core/prng';
 import { type Batch, splitLast, takeFirst } from '../../data/batching';
 import type { TaskCatalog } from '../../data/tasks';
 import type { StudentModel } from '../../model/student-model';
-import type { Teacher } from '../../model/teacher';
+import { copyEncoder, Teacher } from '../../model/teacher';
 import type { TeacherConfig } from '../../model/teacher-config';
 import type { MethodSettings } from '../../search/plan/method';
 import type { Architecture } from '../../space/ast';
@@ -11,7 +14,8 @@ import { parseArchitecture } from '../../space/parse';
 import type { StudentConfig } from '../../space/presets';
 import { kdStepLoss, teacherSupervisedLoss } from '../kd-step';
 import type { Phase } from '../phases';
-import { encode, examplesOf, phase, shuffled, type TaskData } from './common';
+import { kdTasksOf, type TeacherSet, teacherOutputsFor, teacherSet } from '../teacher-set';
+import { type Batches, encode, examplesOf, phase, shuffled, type TaskData } from './common';
 
 /** A BERT teacher for `task`, `hidden` wide (the preset's teacherHidden), FFN 4x as in BERT. */
 export function teacherConfigFor(
@@ -44,50 +48,116 @@ export function supernetArchitecture(config: StudentConfig): Architecture {
   return parseArchitecture(Array.from({ length: config.layers }, () => largest).join(', '));
 }
 
-export interface WarmupModels {
-  /** Present when the teacher is trained here (no teacher given to the search). */
-  readonly teacherToTrain?: Teacher;
-  readonly teacher: Teacher;
-  readonly supernet: StudentModel;
+export interface WarmupTeachers {
+  /** Pre-training KD's teacher, and the encoder every task teacher trained here starts from. */
+  readonly general: Teacher;
+  /** Whether `general` is trained here, from scratch on the warm-up task (the search gave none). */
+  readonly trainGeneral: boolean;
+  /** The task teachers this warm-up fine-tunes, by task, in task order. */
+  readonly toFineTune: ReadonlyMap<string, Teacher>;
+  /** Every task's teacher: given, fine-tuned here, or the general one where it serves its task. */
+  readonly set: TeacherSet;
 }
 
-/** The warm-up's phases; `storeTeacher` runs once the teacher is final, before the supernet trains. */
+/**
+ * Which teachers the warm-up has and which it trains. The general teacher serves the warm-up
+ * task itself when it was trained on it here, or when it came alone with a head that task fits
+ * (a fine-tuned teacher for a single-task search); every other task the trainings fine-tune on
+ * gets its own teacher unless the given set has one. A task teacher starts from the general
+ * encoder: now when that is given, after its own phase when it is trained here.
+ */
+export function warmupTeachers(options: {
+  readonly general: Teacher;
+  readonly trainGeneral: boolean;
+  /** Task teachers of a given teacher set; absent for a single given teacher or none. */
+  readonly given?: ReadonlyMap<string, Teacher>;
+  readonly method: MethodSettings;
+  readonly data: TaskData;
+  readonly rng: Prng;
+}): WarmupTeachers {
+  const { general, trainGeneral, method, data, rng } = options;
+  const perTask = new Map(options.given ?? []);
+  const task = method.warmup.task;
+  const servesWarmupTask = general.config.numLabels === teacherOutputsFor(data.tasks, task);
+  if (trainGeneral || (options.given === undefined && servesWarmupTask)) perTask.set(task, general);
+  const toFineTune = new Map<string, Teacher>();
+  for (const t of kdTasksOf(method)) {
+    if (perTask.has(t)) continue;
+    const teacher = Teacher.random(
+      { ...general.config, numLabels: teacherOutputsFor(data.tasks, t) },
+      rng.fork(),
+    );
+    if (!trainGeneral) copyEncoder(general, teacher);
+    toFineTune.set(t, teacher);
+    perTask.set(t, teacher);
+  }
+  return { general, trainGeneral, toFineTune, set: teacherSet(general, perTask, data.tasks) };
+}
+
+/** Runs when a teacher is final, before anything distils from it: `task` undefined is the general one. */
+export type TeacherDone = (task: string | undefined) => Promise<void>;
+
+/**
+ * The warm-up's phases: the general teacher (when trained here), each task teacher, then the
+ * supernet's KD pre-training (general teacher) and KD fine-tuning (the warm-up task's teacher).
+ * Teachers train on the same share of their task as the warm-up: never the held-out tail a
+ * reward is measured on.
+ */
 export function warmupPhases(
-  models: WarmupModels,
+  teachers: WarmupTeachers,
+  supernet: StudentModel,
   method: MethodSettings,
   data: TaskData,
   rng: Prng,
-  storeTeacher: () => Promise<void>,
+  teacherDone: TeacherDone,
 ): Phase[] {
   const w = method.warmup;
   const heldOut = Math.max(method.proxy.heldOutFraction, method.scoring.heldOutFraction);
-  const trainPart = takeFirst(splitLast(examplesOf(data, w.task, 'train'), heldOut).kept, w.trainFraction);
-  const ds = encode(data, w.task, trainPart);
-  const arch = supernetArchitecture(models.supernet.config);
-  const { teacher, supernet } = models;
-  const phases: Phase[] = [];
+  const trainShare = (task: string) =>
+    encode(data, task, takeFirst(splitLast(examplesOf(data, task, 'train'), heldOut).kept, w.trainFraction));
+  const ds = trainShare(w.task);
+  const arch = supernetArchitecture(supernet.config);
   const seeds = { teacher: rng.nextUint32(), pretrain: rng.nextUint32(), finetune: rng.nextUint32() };
-  if (models.teacherToTrain) {
+  const supervised = (
+    name: string,
+    teacher: Teacher,
+    batches: Batches<Batch>,
+    seed: number,
+    done: () => Promise<void>,
+  ) =>
+    phase(
+      name,
+      {
+        params: teacher.params,
+        loss: (batch: Batch, ctx) => teacherSupervisedLoss(teacher, batch, ctx),
+        openData: batches,
+        totalSteps: w.teacher.steps,
+        peakLr: w.teacher.learningRate,
+        seed,
+        dropoutRate: teacher.config.dropout,
+      },
+      done,
+    );
+  const phases: Phase[] = [];
+  if (teachers.trainGeneral) {
     phases.push(
-      phase(
-        'teacher',
-        {
-          params: teacher.params,
-          loss: (batch: Batch, ctx) => teacherSupervisedLoss(teacher, batch, ctx),
-          openData: shuffled(ds, w.batchSize, seeds.teacher),
-          totalSteps: w.teacher.steps,
-          peakLr: w.teacher.learningRate,
-          seed: seeds.teacher,
-          dropoutRate: teacher.config.dropout,
-        },
-        storeTeacher,
+      supervised('teacher', teachers.general, shuffled(ds, w.batchSize, seeds.teacher), seeds.teacher, () =>
+        teacherDone(undefined),
+      ),
+    );
+  }
+  for (const [task, teacher] of teachers.toFineTune) {
+    const seed = rng.nextUint32();
+    phases.push(
+      supervised(`teacher-${task}`, teacher, shuffled(trainShare(task), w.batchSize, seed), seed, () =>
+        teacherDone(task),
       ),
     );
   }
   phases.push(
     phase('supernet-pretrain-kd', {
       params: supernet.params,
-      loss: (batch: Batch, ctx) => kdStepLoss(supernet, arch, teacher, batch, ctx),
+      loss: (batch: Batch, ctx) => kdStepLoss(supernet, arch, teachers.set, batch, ctx),
       openData: shuffled(ds, w.batchSize, seeds.pretrain),
       totalSteps: w.pretrainSteps,
       peakLr: w.pretrainLearningRate,
@@ -96,7 +166,7 @@ export function warmupPhases(
     }),
     phase('supernet-finetune-kd', {
       params: supernet.params,
-      loss: (batch: Batch, ctx) => kdStepLoss(supernet, arch, teacher, batch, ctx, w.task),
+      loss: (batch: Batch, ctx) => kdStepLoss(supernet, arch, teachers.set, batch, ctx, w.task),
       openData: shuffled(ds, w.batchSize, seeds.finetune),
       totalSteps: w.finetuneSteps,
       peakLr: w.finetuneLearningRate,

@@ -17,6 +17,13 @@ import { glueCatalog, withUserTask } from '../../../efficientbert/data/tasks';
 import { WordPieceTokenizer } from '../../../efficientbert/data/tokenizer';
 import { readUserTask } from '../../../efficientbert/data/user-data';
 import { type Phase, type PhasePosition, runPhases, totalSteps } from '../../../efficientbert/distill/phases';
+import {
+  isTeacherSetManifest,
+  kdTasksOf,
+  type TeacherSet,
+  teacherSet,
+  teacherSetManifest,
+} from '../../../efficientbert/distill/teacher-set';
 import { headsFor, type TaskData, tokenizerDirOf } from '../../../efficientbert/distill/trainings/common';
 import { finalPhases, finalScores } from '../../../efficientbert/distill/trainings/final';
 import { proxyData, proxyPhases, proxyReward } from '../../../efficientbert/distill/trainings/proxy';
@@ -29,6 +36,7 @@ import {
   supernetArchitecture,
   teacherConfigFor,
   warmupPhases,
+  warmupTeachers,
 } from '../../../efficientbert/distill/trainings/warmup';
 import { exportStudentPackage } from '../../../efficientbert/export/model-package';
 import { PLAIN } from '../../../efficientbert/export/options';
@@ -36,7 +44,7 @@ import { weightMapOf } from '../../../efficientbert/export/weight-source';
 import { selectBackend } from '../../../efficientbert/model/backend';
 import { readSafetensors, writeSafetensors } from '../../../efficientbert/model/safetensors';
 import { StudentModel } from '../../../efficientbert/model/student-model';
-import { loadTeacher, saveTeacher, Teacher } from '../../../efficientbert/model/teacher';
+import { copyEncoder, loadTeacher, saveTeacher, Teacher } from '../../../efficientbert/model/teacher';
 import type { MethodSettings } from '../../../efficientbert/search';
 import type { Architecture } from '../../../efficientbert/space/ast';
 import { ParseError, parseArchitecture } from '../../../efficientbert/space/parse';
@@ -56,8 +64,14 @@ export interface KdCheckpoint {
   /** Steps done over all phases (the activity resumes from the highest). */
   readonly step: number;
   readonly dirRef: string;
-  /** Warm-up: the teacher, once its phase is done. */
-  readonly teacherRef?: string;
+  /** Warm-up: the teachers stored so far (a teacher is stored once its phase is done). */
+  readonly teachers?: StoredTeachers;
+}
+
+/** Teacher folders a warm-up has stored: the general one (when trained) and task teachers. */
+interface StoredTeachers {
+  readonly general?: string;
+  readonly tasks: Readonly<Record<string, string>>;
 }
 
 /** A model repository name for a search's model of `task`: `<searchId>-<task>`, made safe. */
@@ -142,11 +156,47 @@ class Session {
     this.resume = { phase: rec.phase, phaseStep: rec.phaseStep, step: rec.step, dir };
   }
 
-  async teacher(ref: string | undefined): Promise<Teacher> {
+  /** A teacher folder; each is loaded once per training (the general one often serves a task too). */
+  async teacher(ref: string): Promise<Teacher> {
+    let loaded = this.loadedTeachers.get(ref);
+    if (!loaded) {
+      loaded = (async () => {
+        const dir = path.join(this.work, `teacher-${ref.slice(7, 19)}`);
+        await this.store.getDir(ref, dir);
+        return loadTeacher(dir);
+      })();
+      this.loadedTeachers.set(ref, loaded);
+    }
+    return loaded;
+  }
+
+  private readonly loadedTeachers = new Map<string, Promise<Teacher>>();
+
+  /**
+   * What the search's `teacherRef` names: a teacher set (what a warm-up stores), or a single
+   * teacher folder (given by the user), which is the general teacher and no task's own.
+   */
+  async givenTeachers(
+    ref: string | undefined,
+  ): Promise<{
+    general: Teacher;
+    generalRef: string;
+    tasks?: Map<string, { ref: string; teacher: Teacher }>;
+  }> {
     if (!ref) throw new TrainerError('runtime', `${this.c.id} needs a teacher and the search has none`);
-    const dir = path.join(this.work, `teacher-${ref.slice(7, 19)}`);
-    await this.store.getDir(ref, dir);
-    return loadTeacher(dir);
+    const stored = await this.store.getJson(ref);
+    if (!isTeacherSetManifest(stored)) return { general: await this.teacher(ref), generalRef: ref };
+    const tasks = new Map<string, { ref: string; teacher: Teacher }>();
+    for (const [task, taskRef] of Object.entries(stored.tasks))
+      tasks.set(task, { ref: taskRef, teacher: await this.teacher(taskRef) });
+    return { general: await this.teacher(stored.general), generalRef: stored.general, tasks };
+  }
+
+  /** The teacher set the trainings after the warm-up distil from. */
+  async teachers(ref: string | undefined): Promise<TeacherSet> {
+    const given = await this.givenTeachers(ref);
+    const perTask = new Map([...(given.tasks ?? [])].map(([task, t]) => [task, t.teacher]));
+    return teacherSet(given.general, perTask, this.data.tasks);
   }
 
   /** A freshly initialized supernet distilling from a teacher `teacherHidden` wide. */
@@ -252,9 +302,9 @@ class Session {
 async function warmup(s: Session): Promise<TrainerResult> {
   const { job, method } = s;
   const base = PRESETS[job.preset];
-  const given = job.teacherRef ? await s.teacher(job.teacherRef) : undefined;
-  const teacher =
-    given ??
+  const given = job.teacherRef ? await s.givenTeachers(job.teacherRef) : undefined;
+  const general =
+    given?.general ??
     Teacher.random(
       teacherConfigFor(
         method,
@@ -265,39 +315,62 @@ async function warmup(s: Session): Promise<TrainerResult> {
       ),
       s.rng.fork(),
     );
-  let teacherRef = job.teacherRef ?? s.record?.teacherRef;
-  // Past the teacher's phase, a resumed warm-up takes the teacher it stored.
-  if (!given && teacherRef && s.resume && s.resume.phase > 0) {
-    const stored = await s.teacher(teacherRef);
-    teacher.params.assignArrays(stored.params.toArrays());
-    stored.dispose();
-  }
-  const supernet = s.freshSupernet(teacher.config.hidden);
-  const storeTeacher = async () => {
-    const dir = path.join(s.work, 'teacher-out');
-    saveTeacher(teacher, dir, s.tokenizerDir);
-    teacherRef = await s.store.putDir(dir);
-  };
-  const phases = warmupPhases(
-    { teacher, supernet, ...(given ? {} : { teacherToTrain: teacher }) },
+  const supernet = s.freshSupernet(general.config.hidden);
+  const phaseRng = s.rng.fork();
+  const teachers = warmupTeachers({
+    general,
+    trainGeneral: !given,
+    ...(given?.tasks ? { given: new Map([...given.tasks].map(([t, g]) => [t, g.teacher])) } : {}),
     method,
-    s.data,
-    s.rng.fork(),
-    storeTeacher,
-  );
-  const { steps, loss } = await s.run(phases, () => (teacherRef ? { teacherRef } : {}));
+    data: s.data,
+    rng: s.rng.fork(),
+  });
+  let stored: StoredTeachers = s.record?.teachers ?? { tasks: {} };
+  // A resumed warm-up takes the teachers it already stored; a task teacher whose phase had not
+  // begun starts from the stored general encoder, as it would have in an uninterrupted run.
+  if (s.resume && stored.general && !given) {
+    general.params.assignArrays((await s.teacher(stored.general)).params.toArrays());
+    for (const t of teachers.toFineTune.values()) copyEncoder(general, t);
+  }
+  for (const [task, ref] of Object.entries(s.resume ? stored.tasks : {})) {
+    const t = teachers.toFineTune.get(task);
+    if (t) t.params.assignArrays((await s.teacher(ref)).params.toArrays());
+  }
+  const storeTeacher = async (teacher: Teacher, name: string) => {
+    const dir = path.join(s.work, `teacher-out-${name}`);
+    saveTeacher(teacher, dir, s.tokenizerDir);
+    return s.store.putDir(dir);
+  };
+  const teacherDone = async (task: string | undefined) => {
+    if (task === undefined) {
+      for (const t of teachers.toFineTune.values()) copyEncoder(general, t);
+      stored = { ...stored, general: await storeTeacher(general, 'general') };
+    } else {
+      stored = {
+        ...stored,
+        tasks: { ...stored.tasks, [task]: await storeTeacher(teachers.toFineTune.get(task)!, task) },
+      };
+    }
+  };
+  const phases = warmupPhases(teachers, supernet, method, s.data, phaseRng, teacherDone);
+  const { steps, loss } = await s.run(phases, () => ({ teachers: stored }));
   const score = proxyReward(
     supernet,
     supernetArchitecture(supernet.config),
     method,
     proxyData(method, s.data),
   );
-  if (!teacherRef) throw new TrainerError('runtime', 'the warm-up ended without a teacher');
+  const generalRef = given?.generalRef ?? stored.general;
+  if (!generalRef) throw new TrainerError('runtime', 'the warm-up ended without a teacher');
+  const taskRefs: Record<string, string> = { ...stored.tasks };
+  for (const [task, g] of given?.tasks ?? []) taskRefs[task] = g.ref;
+  for (const task of kdTasksOf(method))
+    if (taskRefs[task] === undefined && teachers.set.forTask(task) === general) taskRefs[task] = generalRef;
   return {
     reward: score.score,
     steps,
     checkpointRef: await s.writeWeights(supernet),
-    teacherRef,
+    teacherRef: await s.store.putJson(teacherSetManifest(generalRef, taskRefs)),
     metrics: { ...score.metrics, loss },
   };
 }
@@ -305,10 +378,10 @@ async function warmup(s: Session): Promise<TrainerResult> {
 async function proxy(s: Session): Promise<TrainerResult> {
   const { job, method } = s;
   const arch = s.arch(s.c.arch);
-  const teacher = await s.teacher(job.teacherRef);
+  const teachers = await s.teachers(job.teacherRef);
   const candidate = await s.storedCandidate(job.supernetRef, arch);
   const ds = proxyData(method, s.data);
-  const { steps, loss } = await s.run(proxyPhases(candidate, arch, teacher, method, ds, s.rng.fork()));
+  const { steps, loss } = await s.run(proxyPhases(candidate, arch, teachers, method, ds, s.rng.fork()));
   const score = proxyReward(candidate, arch, method, ds);
   return { reward: score.score, steps, metrics: { ...score.metrics, loss } };
 }
@@ -324,10 +397,10 @@ export function sharingSubnetworks(job: TrainerJob, config: StudentConfig, base:
 async function sharing(s: Session): Promise<TrainerResult> {
   const { job, method } = s;
   const base = s.arch(s.c.arch);
-  const teacher = await s.teacher(job.teacherRef);
+  const teachers = await s.teachers(job.teacherRef);
   const supernet = await s.storedSupernet(job.supernetRef);
   const draw = sharingSubnetworks(job, supernet.config, base);
-  const { steps, loss } = await s.run(sharingPhases(supernet, teacher, draw, method, s.data, s.rng.fork()));
+  const { steps, loss } = await s.run(sharingPhases(supernet, teachers, draw, method, s.data, s.rng.fork()));
   const score = sharedScore(supernet, base, method, s.data);
   return {
     reward: score.score,
@@ -349,9 +422,9 @@ async function scoreShared(s: Session): Promise<TrainerResult> {
 async function final(s: Session): Promise<TrainerResult> {
   const { job, method } = s;
   const arch = s.arch(s.c.arch);
-  const teacher = await s.teacher(job.teacherRef);
+  const teachers = await s.teachers(job.teacherRef);
   const model = await s.storedCandidate(job.supernetRef, arch);
-  const { steps, loss } = await s.run(finalPhases(model, arch, teacher, method, s.data, s.rng.fork()));
+  const { steps, loss } = await s.run(finalPhases(model, arch, teachers, method, s.data, s.rng.fork()));
   const { reward, metrics } = finalScores(model, arch, method, s.data);
   const repo = path.join(s.work, 'models');
   const weights = weightMapOf(model.params.toArrays());

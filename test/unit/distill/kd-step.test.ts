@@ -6,6 +6,7 @@ import {
   studentSupervisedLoss,
   teacherSupervisedLoss,
 } from '../../../efficientbert/distill/kd-step';
+import { singleTaskTeachers } from '../../../efficientbert/distill/teacher-set';
 import type { StepContext } from '../../../efficientbert/distill/trainer';
 import { selectBackend } from '../../../efficientbert/model/backend';
 import { classificationHead, regressionHead } from '../../../efficientbert/model/heads';
@@ -48,6 +49,7 @@ describe('distillation steps', () => {
 
   it('fine-tuning KD = pre-training KD + the prediction term, on a multi-task student', () => {
     const teacher = Teacher.random(teacherConfig(2, 2), Prng.fromSeed(1));
+    const teachers = singleTaskTeachers(teacher);
     const student = StudentModel.supernet(
       STUDENT,
       [classificationHead('a', 2), regressionHead('b')],
@@ -55,9 +57,9 @@ describe('distillation steps', () => {
     );
     const arch = publishedArchitecture(STUDENT.layers);
     tf.tidy(() => {
-      const pre = value(kdStepLoss(student, arch, teacher, batch, ctx));
-      const fine = value(kdStepLoss(student, arch, teacher, batch, ctx, 'a'));
-      const reg = value(kdStepLoss(student, arch, teacher, batch, ctx, 'b'));
+      const pre = value(kdStepLoss(student, arch, teachers, batch, ctx));
+      const fine = value(kdStepLoss(student, arch, teachers, batch, ctx, 'a'));
+      const reg = value(kdStepLoss(student, arch, teachers, batch, ctx, 'b'));
       assert.ok(Number.isFinite(pre) && fine > pre && reg > pre);
     });
     teacher.dispose();
@@ -66,13 +68,46 @@ describe('distillation steps', () => {
 
   it('distills from a teacher with a different head count (head-averaged attention term)', () => {
     const teacher = Teacher.random(teacherConfig(4, 2), Prng.fromSeed(3));
+    const teachers = singleTaskTeachers(teacher);
     const student = StudentModel.supernet(STUDENT, [classificationHead('a', 2)], Prng.fromSeed(4));
     tf.tidy(() =>
       assert.ok(
-        Number.isFinite(value(kdStepLoss(student, publishedArchitecture(2), teacher, batch, ctx, 'a'))),
+        Number.isFinite(value(kdStepLoss(student, publishedArchitecture(2), teachers, batch, ctx, 'a'))),
       ),
     );
     teacher.dispose();
+    student.dispose();
+  });
+
+  it("each task's fine-tuning KD distils from that task's own teacher, pre-training KD from the general one", () => {
+    const general = Teacher.random(teacherConfig(2, 0), Prng.fromSeed(7));
+    const two = Teacher.random(teacherConfig(2, 2), Prng.fromSeed(8));
+    const three = Teacher.random(teacherConfig(2, 3), Prng.fromSeed(9));
+    const asked: (string | undefined)[] = [];
+    const teachers = {
+      get general() {
+        asked.push(undefined);
+        return general;
+      },
+      forTask(task: string) {
+        asked.push(task);
+        return task === 'a' ? two : three;
+      },
+    };
+    const student = StudentModel.supernet(
+      STUDENT,
+      [classificationHead('a', 2), classificationHead('c', 3)],
+      Prng.fromSeed(10),
+    );
+    const arch = publishedArchitecture(STUDENT.layers);
+    tf.tidy(() => {
+      // A 3-class head against a 2-class teacher's logits would not broadcast: each must get its own.
+      for (const task of [undefined, 'a', 'c'])
+        assert.ok(Number.isFinite(value(kdStepLoss(student, arch, teachers, batch, ctx, task))));
+      assert.throws(() => kdStepLoss(student, arch, singleTaskTeachers(two), batch, ctx, 'c'));
+    });
+    assert.deepEqual(asked, [undefined, 'a', 'c']);
+    for (const t of [general, two, three]) t.dispose();
     student.dispose();
   });
 

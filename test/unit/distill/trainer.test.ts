@@ -11,6 +11,7 @@ import {
 } from '../../../efficientbert/data/batching';
 import { AdamW, clipByGlobalNorm } from '../../../efficientbert/distill/adamw';
 import { kdStepLoss } from '../../../efficientbert/distill/kd-step';
+import { singleTaskTeachers } from '../../../efficientbert/distill/teacher-set';
 import { train } from '../../../efficientbert/distill/trainer';
 import { selectBackend } from '../../../efficientbert/model/backend';
 import { classificationHead } from '../../../efficientbert/model/heads';
@@ -70,12 +71,13 @@ function setup(seed: number) {
 
 function run(seed: number, opts: { stopAfterStep?: number; dir?: string; totalSteps?: number } = {}) {
   const { teacher, student } = setup(seed);
+  const teachers = singleTaskTeachers(teacher);
   const ds = dataset();
   const result = train({
     params: student.params,
     // Stage-3 single-path training: a random sub-network per step from the step's own Prng.
     loss: (batch, ctx) =>
-      kdStepLoss(student, sampleArchitecture(ctx.rng, STUDENT, SIZES), teacher, batch, ctx, 'c'),
+      kdStepLoss(student, sampleArchitecture(ctx.rng, STUDENT, SIZES), teachers, batch, ctx, 'c'),
     openData: (state: unknown) =>
       new BatchIterator(ds, { batchSize: 8 }, (state as BatchIteratorState | null) ?? { seed: 5 }),
     totalSteps: opts.totalSteps ?? 8,
@@ -120,10 +122,11 @@ describe('trainer', () => {
   it('keeps the tensor count flat across steps', () => {
     const counts: number[] = [];
     const { teacher, student } = setup(3);
+    const teachers = singleTaskTeachers(teacher);
     const ds = dataset();
     train({
       params: student.params,
-      loss: (batch, ctx) => kdStepLoss(student, publishedArchitecture(STUDENT.layers), teacher, batch, ctx),
+      loss: (batch, ctx) => kdStepLoss(student, publishedArchitecture(STUDENT.layers), teachers, batch, ctx),
       openData: () => new BatchIterator(ds, { batchSize: 8 }, { seed: 1 }),
       totalSteps: 6,
       peakLr: 1e-3,

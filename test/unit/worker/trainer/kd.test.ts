@@ -9,6 +9,8 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DirArtifactStore } from '../../../../efficientbert/artifacts';
+import type { TeacherSetManifest } from '../../../../efficientbert/distill/teacher-set';
+import { loadTeacher } from '../../../../efficientbert/model/teacher';
 import { type CandidateStage, methodOf, PLAN_PRESETS } from '../../../../efficientbert/search';
 import { kdTrainer, modelName } from '../../../../services/worker/trainer/kd';
 import {
@@ -91,10 +93,38 @@ describe('kd trainer (tfjs, toy sizes)', { timeout: 300_000 }, () => {
     await fs.rm(root, { recursive: true, force: true });
   });
 
-  it('warm-up trains a teacher and the supernet and stores both', async () => {
-    assert.ok(warm.teacherRef && (await store.has(warm.teacherRef)));
+  it('warm-up trains a teacher per task and the supernet, and stores them as a teacher set', async () => {
     assert.ok(warm.checkpointRef && (await store.has(warm.checkpointRef)));
-    assert.equal(warm.steps, 6 + 4 + 4);
+    // The general teacher (trained on the warm-up task, sst2, so it is sst2's too), stsb's
+    // fine-tuned from it, then the supernet's two phases.
+    assert.equal(warm.steps, 6 + 6 + 4 + 4);
+    const set = await store.getJson<TeacherSetManifest>(warm.teacherRef!);
+    assert.equal(set.kind, 'efficientbert.teacher-set');
+    assert.deepEqual(Object.keys(set.tasks), ['sst2', 'stsb']);
+    assert.equal(set.tasks.sst2, set.general);
+    assert.notEqual(set.tasks.stsb, set.general);
+    const stsb = path.join(root, 'stsb-teacher');
+    await store.getDir(set.tasks.stsb!, stsb);
+    assert.equal(loadTeacher(stsb).config.numLabels, 1);
+  });
+
+  it('a warm-up resumed from any of its checkpoints stores the same teachers and supernet', async () => {
+    const warmJob = (extra: Partial<TrainerJob>) =>
+      job('warmup', { candidate: { ...job('warmup').candidate, arch: '' }, checkpointEvery: 5, ...extra });
+    const chunked = await run(warmJob({}));
+    // Content-addressed refs: equal refs mean bit-identical teachers and weights.
+    assert.equal(chunked.result.teacherRef, warm.teacherRef);
+    assert.equal(chunked.result.checkpointRef, warm.checkpointRef);
+    assert.ok(
+      chunked.checkpoints.length >= 3,
+      'checkpoints in the teacher, stsb-teacher and supernet phases',
+    );
+    for (const ckpt of chunked.checkpoints) {
+      if (ckpt.type !== 'progress') continue;
+      const resumed = await run(warmJob({ resume: { step: ckpt.step, checkpointRef: ckpt.checkpointRef! } }));
+      assert.equal(resumed.result.teacherRef, warm.teacherRef, `resumed from step ${ckpt.step}`);
+      assert.equal(resumed.result.checkpointRef, warm.checkpointRef, `resumed from step ${ckpt.step}`);
+    }
   });
 
   it('a proxy fine-tune gives the same reward chunked, uninterrupted, or resumed from a checkpoint', async () => {
