@@ -89,6 +89,7 @@ class Session {
   readonly rng: Prng;
   resume: PhasePosition | undefined;
   record: KdCheckpoint | undefined;
+  private readonly loadedTeachers = new Map<string, Promise<Teacher>>();
 
   constructor(
     readonly job: TrainerJob,
@@ -170,15 +171,11 @@ class Session {
     return loaded;
   }
 
-  private readonly loadedTeachers = new Map<string, Promise<Teacher>>();
-
   /**
    * What the search's `teacherRef` names: a teacher set (what a warm-up stores), or a single
    * teacher folder (given by the user), which is the general teacher and no task's own.
    */
-  async givenTeachers(
-    ref: string | undefined,
-  ): Promise<{
+  async givenTeachers(ref: string | undefined): Promise<{
     general: Teacher;
     generalRef: string;
     tasks?: Map<string, { ref: string; teacher: Teacher }>;
