@@ -24,43 +24,10 @@ import { SHARED_DATA } from '../helpers/shared-data';
 import { type Reply, SearchTestClient } from '../helpers/temporal-grpc';
 import { TestTemporalServer } from '../helpers/temporal-server';
 import { bundleWorkflowsToFile, WorkerProcess } from '../helpers/temporal-worker';
+import { TOPIC_LABELS, topicCsv, topicRows } from '../helpers/topic-csv';
 import { startServer, TestClient } from '../integration/inference/harness';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-const TOPICS: Readonly<Record<string, readonly string[]>> = {
-  sports: ['football', 'goal', 'team', 'match', 'player', 'coach', 'score', 'league'],
-  cooking: ['soup', 'bread', 'oven', 'recipe', 'butter', 'kitchen', 'salt', 'dinner'],
-  weather: ['rain', 'snow', 'storm', 'wind', 'cloud', 'sunny', 'cold', 'forecast'],
-};
-const FRAMES = [
-  'i think the {a} was great',
-  'tell me about the {a} and the {b}',
-  'the {a}, the {b} and more',
-  'she said "{a}" twice',
-  'what a {a} today',
-];
-
-/** Rows cycling through the labels (so every positional share of the file has all three). */
-function rows(count: number, offset: number): [string, string][] {
-  const labels = Object.keys(TOPICS);
-  return Array.from({ length: count }, (_, i) => {
-    const label = labels[i % 3]!;
-    const words = TOPICS[label]!;
-    const k = i + offset;
-    const text = FRAMES[k % FRAMES.length]!.replace('{a}', words[k % 8]!).replace(
-      '{b}',
-      words[(k * 3 + 1) % 8]!,
-    );
-    return [text, label];
-  });
-}
-
-/** RFC 4180: quote a field holding a comma or quote, doubling its quotes. */
-function csv(records: [string, string][]): string {
-  const field = (v: string) => (/[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
-  return `id,utterance,topic\n${records.map(([t, l], i) => `${i},${field(t)},${l}`).join('\n')}\n`;
-}
 
 describe('a search on a user CSV with 3 string labels, served with those labels', {
   timeout: 900_000,
@@ -72,7 +39,7 @@ describe('a search on a user CSV with 3 string labels, served with those labels'
   let search: SearchTestClient;
   let inference: InferenceServer;
   let classify: TestClient;
-  const dev = rows(30, 7);
+  const dev = topicRows(30, 7);
 
   before(async () => {
     root = await fs.mkdtemp(path.join(tmpdir(), 'eb-user-data-'));
@@ -82,8 +49,8 @@ describe('a search on a user CSV with 3 string labels, served with those labels'
     await fs.mkdir(models);
     await fs.mkdir(workerData);
     await fs.symlink(path.join(SHARED_DATA, 'bert-base-uncased'), path.join(workerData, 'bert-base-uncased'));
-    await fs.writeFile(path.join(root, 'train.csv'), csv(rows(150, 0)));
-    await fs.writeFile(path.join(root, 'dev.csv'), csv(dev));
+    await fs.writeFile(path.join(root, 'train.csv'), topicCsv(topicRows(150, 0)));
+    await fs.writeFile(path.join(root, 'dev.csv'), topicCsv(dev));
     const [srv, bundlePath] = await Promise.all([TestTemporalServer.start(), bundleWorkflowsToFile()]);
     temporal = srv;
     const artifactsRoot = path.join(root, 'artifacts');
@@ -174,7 +141,7 @@ describe('a search on a user CSV with 3 string labels, served with those labels'
     assert.ok(model, `model ${name} not served (ready)`);
     assert.equal(model.task, 'classification');
     // The CSV's labels, in the documented order (sorted), not LABEL_0..2 nor GLUE's.
-    assert.deepEqual(model.labels, ['cooking', 'sports', 'weather']);
+    assert.deepEqual(model.labels, TOPIC_LABELS);
 
     const res = await classify.call('Classify', {
       model_name: name,
@@ -182,10 +149,10 @@ describe('a search on a user CSV with 3 string labels, served with those labels'
     });
     let correct = 0;
     res.results.forEach((r: Reply, i: number) => {
-      assert.ok(['cooking', 'sports', 'weather'].includes(r.label), `label ${r.label}`);
+      assert.ok(TOPIC_LABELS.includes(r.label), `label ${r.label}`);
       assert.deepEqual(
         r.probabilities.map((p: Reply) => p.label),
-        ['cooking', 'sports', 'weather'],
+        TOPIC_LABELS,
       );
       if (r.label === dev[i]![1]) correct++;
     });
