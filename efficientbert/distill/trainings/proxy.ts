@@ -54,11 +54,17 @@ export function proxyPhases(
       peakLr: p.finetuneLearningRate,
       seed: seeds.finetune,
       dropoutRate: candidate.config.dropout,
+      // Spec §4.2 step 4: the reward is the best held-out score measured at the end of each epoch
+      // (train() keeps the best weights, so proxyReward afterwards scores them).
+      evaluate: {
+        everySteps: Math.max(1, Math.ceil(ds.train.size / p.batchSize)),
+        run: () => proxyReward(candidate, arch, method, ds).score,
+      },
     }),
   ];
 }
 
-/** The proxy reward: the primary metric on the held-out share (spec §4.2 step 4). */
+/** The primary metric on the held-out share: after the proxy training, the best epoch's (spec §4.2 step 4). */
 export function proxyReward(
   candidate: StudentModel,
   arch: Architecture,
