@@ -40,6 +40,21 @@ interface PbWarmup extends PbSteps {
   teacher: { layers: number; heads: number; steps: number; learning_rate: number };
   task: string;
   train_fraction: number;
+  task_finetune: PbTaskFinetune;
+}
+type PbTaskFinetune =
+  | 'WARMUP_TASK_FINETUNE_UNSPECIFIED'
+  | 'WARMUP_TASK_FINETUNE_ON'
+  | 'WARMUP_TASK_FINETUNE_OFF';
+
+function taskFinetuneToPb(on: boolean): PbTaskFinetune {
+  return on ? 'WARMUP_TASK_FINETUNE_ON' : 'WARMUP_TASK_FINETUNE_OFF';
+}
+
+function taskFinetuneFromPb(v: string | null | undefined): boolean | undefined {
+  if (v === 'WARMUP_TASK_FINETUNE_ON') return true;
+  if (v === 'WARMUP_TASK_FINETUNE_OFF') return false;
+  return undefined;
 }
 interface PbProxy extends PbSteps {
   task: string;
@@ -88,6 +103,7 @@ function methodOverridesFromPb(pb: PbMethod | null | undefined): MethodOverrides
       ...steps(pb?.warmup),
       task: set(pb?.warmup?.task),
       trainFraction: set(pb?.warmup?.train_fraction),
+      taskFinetune: taskFinetuneFromPb(pb?.warmup?.task_finetune),
     },
     proxy: {
       ...steps(pb?.proxy),
@@ -141,6 +157,7 @@ export function methodToPb(m: MethodSettings) {
       ...stepsPb(m.warmup),
       task: m.warmup.task,
       train_fraction: m.warmup.trainFraction,
+      task_finetune: taskFinetuneToPb(m.warmup.taskFinetune),
     },
     proxy: {
       ...stepsPb(m.proxy),

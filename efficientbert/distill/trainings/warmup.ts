@@ -15,7 +15,16 @@ import type { StudentConfig } from '../../space/presets';
 import { kdStepLoss, teacherSupervisedLoss } from '../kd-step';
 import type { Phase } from '../phases';
 import { kdTasksOf, type TeacherSet, teacherOutputsFor, teacherSet } from '../teacher-set';
-import { type Batches, encode, examplesOf, phase, shuffled, type TaskData } from './common';
+import {
+  type Batches,
+  encode,
+  examplesOf,
+  mixture,
+  phase,
+  shuffled,
+  type TaskBatchItem,
+  type TaskData,
+} from './common';
 
 /** A BERT teacher for `task`, `hidden` wide (the preset's teacherHidden), FFN 4x as in BERT. */
 export function teacherConfigFor(
@@ -99,9 +108,10 @@ export type TeacherDone = (task: string | undefined) => Promise<void>;
 
 /**
  * The warm-up's phases: the general teacher (when trained here), each task teacher, then the
- * supernet's KD pre-training (general teacher) and KD fine-tuning (the warm-up task's teacher).
- * Teachers train on the same share of their task as the warm-up: never the held-out tail a
- * reward is measured on.
+ * supernet's general KD (pre-training KD from the general teacher over all the tasks' text, each
+ * task in proportion to its size) and, when the plan asks, KD fine-tuning on the warm-up task
+ * with its own teacher. Everything trains on the leading share of each task's train set, never
+ * the held-out tail a reward is measured on.
  */
 export function warmupPhases(
   teachers: WarmupTeachers,
@@ -115,7 +125,7 @@ export function warmupPhases(
   const heldOut = Math.max(method.proxy.heldOutFraction, method.scoring.heldOutFraction);
   const trainShare = (task: string) =>
     encode(data, task, takeFirst(splitLast(examplesOf(data, task, 'train'), heldOut).kept, w.trainFraction));
-  const ds = trainShare(w.task);
+  const shares = new Map(kdTasksOf(method).map((task) => [task, trainShare(task)]));
   const arch = supernetArchitecture(supernet.config);
   const seeds = { teacher: rng.nextUint32(), pretrain: rng.nextUint32(), finetune: rng.nextUint32() };
   const supervised = (
@@ -141,38 +151,46 @@ export function warmupPhases(
   const phases: Phase[] = [];
   if (teachers.trainGeneral) {
     phases.push(
-      supervised('teacher', teachers.general, shuffled(ds, w.batchSize, seeds.teacher), seeds.teacher, () =>
-        teacherDone(undefined),
+      supervised(
+        'teacher',
+        teachers.general,
+        shuffled(shares.get(w.task)!, w.batchSize, seeds.teacher),
+        seeds.teacher,
+        () => teacherDone(undefined),
       ),
     );
   }
   for (const [task, teacher] of teachers.toFineTune) {
     const seed = rng.nextUint32();
     phases.push(
-      supervised(`teacher-${task}`, teacher, shuffled(trainShare(task), w.batchSize, seed), seed, () =>
+      supervised(`teacher-${task}`, teacher, shuffled(shares.get(task)!, w.batchSize, seed), seed, () =>
         teacherDone(task),
       ),
     );
   }
   phases.push(
-    phase('supernet-pretrain-kd', {
+    phase('supernet-general-kd', {
       params: supernet.params,
-      loss: (batch: Batch, ctx) => kdStepLoss(supernet, arch, teachers.set, batch, ctx),
-      openData: shuffled(ds, w.batchSize, seeds.pretrain),
+      loss: (batch: TaskBatchItem, ctx) => kdStepLoss(supernet, arch, teachers.set, batch, ctx),
+      openData: mixture(Object.fromEntries(shares), w.batchSize, seeds.pretrain),
       totalSteps: w.pretrainSteps,
       peakLr: w.pretrainLearningRate,
       seed: seeds.pretrain,
       dropoutRate: supernet.config.dropout,
     }),
-    phase('supernet-finetune-kd', {
-      params: supernet.params,
-      loss: (batch: Batch, ctx) => kdStepLoss(supernet, arch, teachers.set, batch, ctx, w.task),
-      openData: shuffled(ds, w.batchSize, seeds.finetune),
-      totalSteps: w.finetuneSteps,
-      peakLr: w.finetuneLearningRate,
-      seed: seeds.finetune,
-      dropoutRate: supernet.config.dropout,
-    }),
   );
+  if (w.taskFinetune) {
+    phases.push(
+      phase('supernet-finetune-kd', {
+        params: supernet.params,
+        loss: (batch: Batch, ctx) => kdStepLoss(supernet, arch, teachers.set, batch, ctx, w.task),
+        openData: shuffled(shares.get(w.task)!, w.batchSize, seeds.finetune),
+        totalSteps: w.finetuneSteps,
+        peakLr: w.finetuneLearningRate,
+        seed: seeds.finetune,
+        dropoutRate: supernet.config.dropout,
+      }),
+    );
+  }
   return phases;
 }

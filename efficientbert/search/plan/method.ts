@@ -64,6 +64,7 @@ export function mergeMethod(d: MethodSettings, o: MethodOverrides | undefined): 
       ...schedule(d.warmup, o?.warmup),
       task: o?.warmup?.task ?? d.warmup.task,
       trainFraction: o?.warmup?.trainFraction ?? d.warmup.trainFraction,
+      taskFinetune: o?.warmup?.taskFinetune ?? d.warmup.taskFinetune,
     },
     proxy: {
       ...schedule(d.proxy, o?.proxy),

@@ -89,9 +89,11 @@ export interface Stage3Plan extends StageCommon {
 }
 
 /**
- * The warm-up supernet (spec §4.1): the teacher (trained from scratch on `task` when the search
- * names none: no pre-trained BERT is reachable offline), then KD pre-training and KD fine-tuning of
- * the supernet, on the leading `trainFraction` of the task's train set.
+ * The warm-up supernet (spec §4.1): the teachers (the general one trained from scratch on `task`
+ * when the search names none, one fine-tuned per task from it), then general KD of the supernet
+ * (pre-training KD, attention and hidden states only) over the union of every task's train text,
+ * the stand-in for the reference's Wikipedia, and optionally a KD fine-tune on `task`. Each task
+ * contributes the leading `trainFraction` of its train set, never a held-out tail.
  */
 export interface WarmupPlan extends KdSchedule {
   readonly teacher: {
@@ -103,6 +105,12 @@ export interface WarmupPlan extends KdSchedule {
   };
   readonly task: string;
   readonly trainFraction: number;
+  /**
+   * Whether general KD is followed by `finetuneSteps` of KD fine-tuning on `task`. The reference
+   * never does this (`paper` leaves it off); `tiny` and `small` keep it because their proxies
+   * fine-tune for a few dozen steps only, too few to train a task head from nothing.
+   */
+  readonly taskFinetune: boolean;
 }
 
 /** Training of the winner: KD pre-training, then KD fine-tuning per task. */
@@ -198,6 +206,7 @@ export const PLAN_PRESETS: Readonly<Record<PresetName, SearchPlan>> = {
       batchSize: 32,
       task: 'sst2',
       trainFraction: 0.5,
+      taskFinetune: true,
     },
     parallelism: 2,
     // Few samples: the first tree after 6, deeper as soon as there are enough to split.
@@ -242,6 +251,7 @@ export const PLAN_PRESETS: Readonly<Record<PresetName, SearchPlan>> = {
       batchSize: 32,
       task: 'sst2',
       trainFraction: 0.9,
+      taskFinetune: true,
     },
     parallelism: 4,
     sampler: { nInit: 10, trainInterval: 5, cp: 0.01, splitThresholds: [20, 40, 80, 160], localShare: 0.5 },
@@ -287,6 +297,7 @@ export const PLAN_PRESETS: Readonly<Record<PresetName, SearchPlan>> = {
       batchSize: 256,
       task: 'mnli',
       trainFraction: 0.9,
+      taskFinetune: false,
     },
     parallelism: 2,
     sampler: {

@@ -123,6 +123,8 @@ export function validateSearchPlan(plan: SearchPlan, userTask?: string): FieldEr
     schedule('warmup', w0);
     task('warmup.task', w0.task);
     fraction('warmup.trainFraction', w0.trainFraction);
+    if (typeof w0.taskFinetune !== 'boolean')
+      fail('warmup.taskFinetune', 'must be true or false', w0.taskFinetune);
   }
 
   const s1 = plan.stage1;

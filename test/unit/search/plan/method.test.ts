@@ -24,6 +24,15 @@ describe('search spec method settings (proto ↔ plan)', () => {
     assert.deepEqual(methodFromPb('small', null).method, methodOf(PLAN_PRESETS.small));
   });
 
+  it("the warm-up's task fine-tune is the preset's choice unless the request turns it on or off", () => {
+    assert.equal(methodFromPb('paper', null).method!.warmup.taskFinetune, false);
+    assert.equal(methodFromPb('tiny', null).method!.warmup.taskFinetune, true);
+    const off = methodFromPb('tiny', { warmup: { task_finetune: 'WARMUP_TASK_FINETUNE_OFF' } });
+    assert.equal(off.method!.warmup.taskFinetune, false);
+    const on = methodFromPb('paper', { warmup: { task_finetune: 'WARMUP_TASK_FINETUNE_ON' } });
+    assert.equal(on.method!.warmup.taskFinetune, true);
+  });
+
   it("points every training at a user dataset's task unless the request names another", () => {
     const { method, errors } = methodFromPb('tiny', { final: { tasks: ['intent', 'sst2'] } }, 'intent');
     assert.deepEqual(errors, []);

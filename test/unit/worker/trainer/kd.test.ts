@@ -110,6 +110,15 @@ describe('kd trainer (tfjs, toy sizes)', { timeout: 300_000 }, () => {
     assert.equal(loadTeacher(stsb).config.numLabels, 1);
   });
 
+  it('a warm-up without the task fine-tune ends after general KD', async () => {
+    const method = { ...METHOD, warmup: { ...METHOD.warmup, taskFinetune: false } };
+    const general = await run(job('warmup', { candidate: { ...job('warmup').candidate, arch: '' }, method }));
+    assert.equal(general.result.steps, 6 + 6 + 4);
+    // Same teachers (their phases come first and draw the same seeds), another supernet.
+    assert.equal(general.result.teacherRef, warm.teacherRef);
+    assert.notEqual(general.result.checkpointRef, warm.checkpointRef);
+  });
+
   it('a warm-up resumed from any of its checkpoints stores the same teachers and supernet', async () => {
     const warmJob = (extra: Partial<TrainerJob>) =>
       job('warmup', { candidate: { ...job('warmup').candidate, arch: '' }, checkpointEvery: 5, ...extra });
