@@ -17,6 +17,7 @@ import { architectureFeatures, sizeFeatures } from '../../space/features';
 import { parseArchitecture } from '../../space/parse';
 import { PRESETS } from '../../space/presets';
 import { printArchitecture } from '../../space/print';
+import { plainGeluLayer } from '../../space/published';
 import { type SamplePlan, sampleArchitecture, stage1Plan, stage2Plan, stage3Plan } from '../../space/sample';
 import type { CandidateResult } from '../candidates';
 import type { CandidateSampler, SamplerContext } from '../driver';
@@ -66,6 +67,9 @@ export class LanasStageSampler implements CandidateSampler {
     } else if (ctx.stage === 'stage2') {
       samplePlan = stage2Plan(base);
       features = (a) => architectureFeatures(a, { genericLinear: true });
+      // As in the reference, stage 2 looks at stage 1's winner (carried over as its first
+      // candidate) and then at its plain version: the same sizes, every layer a GELU FFN.
+      seeds = [{ ...base, layers: base.layers.map(plainGeluLayer) }];
     } else {
       samplePlan = stage3Plan(base, budget);
       features = sizeFeatures;

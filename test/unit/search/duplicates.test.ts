@@ -136,4 +136,41 @@ describe('carry-over between stages', () => {
     assert.ok(s2!.best!.reward >= s1!.best!.reward);
     assert.equal(s2!.evaluated, spec.stages.stage2);
   });
+
+  it("stage 2's next candidate is the plain version of stage 1's winner: its sizes, GELU FFNs", async () => {
+    const trained: CandidateSpec[] = [];
+    const PLAIN = /^(linear\d_\d)\(gelu\(\1\(x,wb1\)\),wb2\)$/;
+    const isPlain = (arch: string) => arch.split(', ').every((l) => PLAIN.test(l));
+    let reward = 0.9;
+    const executor: SearchExecutor = {
+      async evaluate(cands) {
+        trained.push(...cands);
+        // Plain models score low, so stage 1's winner is a searched expression.
+        return cands.map((c) => ({
+          ...c,
+          status: 'ok' as const,
+          reward: isPlain(c.arch) ? 0.1 : (reward -= 0.01),
+        }));
+      },
+      beforeBatch: async () => 'continue',
+      afterBatch: async () => undefined,
+    };
+    const spec = TINY_SEARCH_SPEC;
+    const outcome = await runSearch('plain', spec, {
+      shouldContinue: () => true,
+      runStage: (input) => runStage('plain', input.spec, input.plan, input.state, samplerFor(spec), executor),
+      train: async (c) => ({ ...c, status: 'ok', reward: 1, checkpointRef: `weights-of-${c.id}` }),
+    });
+    const winner = outcome.stages[0]!.best!.arch;
+    assert.ok(!isPlain(winner));
+    const plain = winner
+      .split(', ')
+      .map((layer) => {
+        const size = /linear\d_\d/.exec(layer)![0];
+        return `${size}(gelu(${size}(x,wb1)),wb2)`;
+      })
+      .join(', ');
+    const next = trained.find((c) => c.stage === 'stage2' && c.index === 1);
+    assert.equal(next?.arch, plain);
+  });
 });
