@@ -73,6 +73,9 @@ export class LanasStageSampler implements CandidateSampler {
     } else {
       samplePlan = stage3Plan(base, budget);
       features = sizeFeatures;
+      // Stage 2's winner at its own sizes is stage 3's first candidate (scored on the shared
+      // weights like the rest), so stage 3 can only keep or improve on them.
+      seeds = [base];
     }
     const toCandidate = (arch: Architecture): ArchCandidate => ({
       key: printArchitecture(arch),

@@ -137,7 +137,7 @@ describe('carry-over between stages', () => {
     assert.equal(s2!.evaluated, spec.stages.stage2);
   });
 
-  it("stage 2's next candidate is the plain version of stage 1's winner: its sizes, GELU FFNs", async () => {
+  it("stage 2 then tries stage 1's winner's plain version; stage 3 starts from stage 2's winner", async () => {
     const trained: CandidateSpec[] = [];
     const PLAIN = /^(linear\d_\d)\(gelu\(\1\(x,wb1\)\),wb2\)$/;
     const isPlain = (arch: string) => arch.split(', ').every((l) => PLAIN.test(l));
@@ -172,5 +172,8 @@ describe('carry-over between stages', () => {
       .join(', ');
     const next = trained.find((c) => c.stage === 'stage2' && c.index === 1);
     assert.equal(next?.arch, plain);
+    // Stage 3 starts from stage 2's winner at its own sizes.
+    const first3 = trained.find((c) => c.stage === 'stage3' && c.index === 0);
+    assert.equal(first3?.arch, outcome.stages[1]!.best!.arch);
   });
 });
