@@ -122,6 +122,8 @@ export interface SearchProgress {
   readonly stages: readonly StageOutcome[];
   readonly winner?: CandidateResult;
   readonly final?: CandidateResult;
+  /** The plain baseline at the winner's parameter budget, trained like the winner (its yardstick). */
+  readonly baseline?: CandidateResult;
   readonly outcomeRef?: string;
   /** Names of the models the search registered in the inference repository. */
   readonly models?: readonly string[];
@@ -141,7 +143,10 @@ export function trainInput(spec: SearchSpec, candidate: CandidateSpec): TrainCan
     candidate,
     preset: spec.preset,
     tasks: spec.tasks,
-    steps: candidate.stage === 'final' ? spec.budget.finalSteps : spec.budget.steps,
+    steps:
+      candidate.stage === 'final' || candidate.stage === 'baseline'
+        ? spec.budget.finalSteps
+        : spec.budget.steps,
     checkpointEvery: spec.budget.checkpointEvery,
     ...(spec.dataDir === undefined ? {} : { dataDir: spec.dataDir }),
     ...(spec.data === undefined ? {} : { data: spec.data }),

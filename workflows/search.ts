@@ -72,6 +72,7 @@ export async function searchWorkflow(input: SearchWorkflowInput): Promise<Search
   const outcomes: StageOutcome[] = [];
   let winner: CandidateResult | undefined;
   let final: CandidateResult | undefined;
+  let baseline: CandidateResult | undefined;
   const trained: CandidateResult[] = [];
   let outcomeRef: string | undefined;
   let servedModels: readonly string[] = [];
@@ -148,8 +149,8 @@ export async function searchWorkflow(input: SearchWorkflowInput): Promise<Search
       results.push(...(done?.leaderboard ?? r?.leaderboard ?? []));
     }
     // Support trainings count as one evaluation each: the warm-up (unless the spec brings a
-    // supernet), the weight-sharing supernet and the final training.
-    planned += spec.supernetRef === undefined ? 3 : 2;
+    // supernet), the weight-sharing supernet, the final training and the baseline's.
+    planned += spec.supernetRef === undefined ? 4 : 3;
     evaluated += trained.length;
     if (final) results.push(final);
     const board = leaderboard(results, topK);
@@ -181,6 +182,7 @@ export async function searchWorkflow(input: SearchWorkflowInput): Promise<Search
       ...(eta === undefined ? {} : { etaMs: eta }),
       ...(winner ? { winner } : {}),
       ...(final ? { final } : {}),
+      ...(baseline ? { baseline } : {}),
       ...(outcomeRef ? { outcomeRef } : {}),
       ...(servedModels.length ? { models: servedModels } : {}),
       ...(error ? { error } : {}),
@@ -229,6 +231,7 @@ export async function searchWorkflow(input: SearchWorkflowInput): Promise<Search
       onTrained: (r) => {
         trained.push(r);
         if (r.stage === 'final') final = r;
+        if (r.stage === 'baseline') baseline = r;
       },
       train: async (candidate, under) => {
         if (candidate.stage === 'final') winner = outcomes[outcomes.length - 1]?.best;

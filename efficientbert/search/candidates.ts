@@ -6,12 +6,21 @@ export type StageName = 'stage1' | 'stage2' | 'stage3';
 export const STAGES: readonly StageName[] = ['stage1', 'stage2', 'stage3'];
 /**
  * Trainings outside the candidate stages: the warm-up supernet before stage 1, the weight-sharing
- * supernet stage 3 scores its candidates with, and the final training of the winner.
+ * supernet stage 3 scores its candidates with, the final training of the winner, and the same
+ * final training of the plain baseline the winner is measured against (./baseline.ts).
  */
-export type SupportStage = 'warmup' | 'sharing' | 'final';
+export type SupportStage = 'warmup' | 'sharing' | 'final' | 'baseline';
 export type CandidateStage = StageName | SupportStage;
 /** Every kind of training in the order a search runs them. */
-const RUN_ORDER: readonly CandidateStage[] = ['warmup', 'stage1', 'stage2', 'sharing', 'stage3', 'final'];
+const RUN_ORDER: readonly CandidateStage[] = [
+  'warmup',
+  'stage1',
+  'stage2',
+  'sharing',
+  'stage3',
+  'final',
+  'baseline',
+];
 
 export interface CandidateSpec {
   readonly searchId: string;
@@ -58,7 +67,7 @@ export function candidateId(stage: CandidateStage, index: number): string {
 }
 
 export function isSupportStage(stage: CandidateStage): stage is SupportStage {
-  return stage === 'warmup' || stage === 'sharing' || stage === 'final';
+  return stage === 'warmup' || stage === 'sharing' || stage === 'final' || stage === 'baseline';
 }
 
 /** Best first; ties broken by stage order then index, so the order never depends on timing. */

@@ -11,6 +11,7 @@
  */
 import { Prng, type PrngState } from '../core/prng';
 import { PRESETS } from '../space/presets';
+import { baselineArchitecture } from './baseline';
 import {
   type CandidateResult,
   type CandidateSpec,
@@ -207,7 +208,9 @@ export function supportSeeds(seed: number): Record<SupportStage, number> {
   const root = Prng.fromSeed(seed);
   for (let i = 0; i < 3; i++) root.fork();
   const final = root.int(2 ** 31);
-  return { final, warmup: root.int(2 ** 31), sharing: root.int(2 ** 31) };
+  // The baseline trains with the winner's seed: same data order and head initialization, so the
+  // two final trainings differ in their FFNs only.
+  return { final, baseline: final, warmup: root.int(2 ** 31), sharing: root.int(2 ** 31) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -239,6 +242,8 @@ export interface SearchOutcome {
   readonly sharing?: CandidateResult;
   readonly winner?: CandidateResult;
   readonly final?: CandidateResult;
+  /** The plain baseline at the winner's parameter budget, through the same final training. */
+  readonly baseline?: CandidateResult;
   readonly cancelled: boolean;
   /** Set when a support training failed for good: the search cannot go on without it. */
   readonly error?: string;
@@ -321,5 +326,9 @@ export async function runSearch(
   if (!winner) return outcome({ cancelled: false });
   if (!deps.shouldContinue()) return outcome({ winner, cancelled: true });
   const final = await runSupport('final', winner.arch, working);
-  return outcome({ winner, final, cancelled: false });
+  if (final.status !== 'ok') return outcome({ winner, final, cancelled: false });
+  if (!deps.shouldContinue()) return outcome({ winner, final, cancelled: true });
+  // A failed baseline is reported, not fatal: the winner is trained and served either way.
+  const baseline = await runSupport('baseline', baselineArchitecture(spec.preset, winner.arch), working);
+  return outcome({ winner, final, baseline, cancelled: false });
 }

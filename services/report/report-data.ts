@@ -39,6 +39,17 @@ export interface WinnerReport {
   readonly latencyNote?: string;
 }
 
+/**
+ * The hand-designed model the winner is measured against: plain GELU FFNs at the winner's
+ * parameter budget, through the same final training (efficientbert/search/baseline.ts).
+ */
+export interface BaselineReport {
+  readonly architecture: string;
+  readonly parameters: number;
+  /** Dev scores of its final training, named like the winner's. */
+  readonly metrics: Readonly<Record<string, number>>;
+}
+
 export interface ReportData {
   readonly searchId: string;
   readonly seed: number;
@@ -49,6 +60,8 @@ export interface ReportData {
   readonly finishedAt: string;
   readonly stages: readonly StageReport[];
   readonly winner: WinnerReport;
+  /** Absent for a search that ended before its baseline was trained (or a report made before there was one). */
+  readonly baseline?: BaselineReport;
 }
 
 export class ReportDataError extends Error {
@@ -179,17 +192,28 @@ function stage(value: unknown, field: string, config: StudentConfig): StageRepor
   return { name, candidates };
 }
 
-function winner(value: unknown, field: string, config: StudentConfig): WinnerReport {
-  const raw = object(value, field);
-  const metricsRaw = object(raw.metrics, `${field}.metrics`);
+function metricsOf(value: unknown, field: string): Record<string, number> {
   const metrics: Record<string, number> = {};
-  for (const [name, score] of Object.entries(metricsRaw)) {
-    metrics[name] = finite(score, `${field}.metrics.${name}`);
-  }
+  for (const [name, score] of Object.entries(object(value, field)))
+    metrics[name] = finite(score, `${field}.${name}`);
+  return metrics;
+}
+
+function baseline(value: unknown, field: string, config: StudentConfig): BaselineReport {
+  const raw = object(value, field);
   return {
     architecture: architecture(raw.architecture, `${field}.architecture`, config),
     parameters: count(raw.parameters, `${field}.parameters`),
-    metrics,
+    metrics: metricsOf(raw.metrics, `${field}.metrics`),
+  };
+}
+
+function winner(value: unknown, field: string, config: StudentConfig): WinnerReport {
+  const raw = object(value, field);
+  return {
+    architecture: architecture(raw.architecture, `${field}.architecture`, config),
+    parameters: count(raw.parameters, `${field}.parameters`),
+    metrics: metricsOf(raw.metrics, `${field}.metrics`),
     latencyMs: latency(raw.latencyMs, `${field}.latencyMs`),
     ...(raw.latencyNote === undefined
       ? {}
@@ -233,5 +257,6 @@ export function validateReportData(value: unknown): ReportData {
     finishedAt,
     stages,
     winner: winner(raw.winner, 'winner', config),
+    ...(raw.baseline === undefined ? {} : { baseline: baseline(raw.baseline, 'baseline', config) }),
   };
 }

@@ -7,6 +7,28 @@ function facts(entries: readonly (readonly [string, string])[]): string {
   return `<dl class="facts">${items.join('')}</dl>`;
 }
 
+/**
+ * The winner against the plain baseline at its budget, metric by metric (the paper's claim, per
+ * search). Nothing when the search has no trained baseline.
+ */
+function baselineFacts(data: ReportData): [string, string][] {
+  const { baseline, winner } = data;
+  if (!baseline) return [];
+  const rows = Object.entries(baseline.metrics).map(([name, v]) => {
+    const w = winner.metrics[name];
+    const delta =
+      w === undefined ? '' : ` <span class="muted">(winner ${w >= v ? '+' : ''}${score(w - v)})</span>`;
+    return `${escapeHtml(name)} ${score(v)}${delta}`;
+  });
+  return [
+    [
+      'Baseline (plain GELU FFNs, same final training)',
+      `${millions(baseline.parameters)} <span class="muted">(${grouped(baseline.parameters)})</span>`,
+    ],
+    ['Baseline metrics', rows.length > 0 ? rows.join('<br>') : '—'],
+  ];
+}
+
 /** `winnerId`: the evaluated candidate the winner is, when it is one. */
 export function summaryHtml(data: ReportData, winnerId: string | undefined): string {
   const { config } = data.preset;
@@ -37,6 +59,7 @@ export function summaryHtml(data: ReportData, winnerId: string | undefined): str
       winner.latencyNote ? `Winner latency (${winner.latencyNote})` : 'Winner latency',
       latency(winner.latencyMs),
     ],
+    ...baselineFacts(data),
   ]);
   const stageRows = data.stages.map((s) => {
     const best = s.candidates.reduce((m, c) => Math.max(m, c.reward), Number.NEGATIVE_INFINITY);

@@ -22,6 +22,7 @@ export function infoToPb(v: SearchView) {
     spec: v.spec ? specToPb(v.spec) : null,
     winner: candidateToPb(p?.winner),
     final: candidateToPb(p?.final),
+    baseline: candidateToPb(p?.baseline),
     outcome_ref: p?.outcomeRef ?? '',
     error: p?.error ?? '',
     workflow_status: v.workflowStatus,

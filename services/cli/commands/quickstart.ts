@@ -79,16 +79,23 @@ async function waitForModel(config: CliConfig, searchId: string, timeoutMs: numb
   }
 }
 
-/** The winner and what its final training measured on the dev set. */
-function printWinner(info: Message): void {
-  const final = info.final as Message | null;
-  if (!final?.arch) return;
-  const metrics = Object.entries((final.metrics ?? {}) as Record<string, number>)
+function devMetrics(c: Message): string {
+  return Object.entries((c.metrics ?? {}) as Record<string, number>)
     .filter(([name]) => name !== 'loss')
     .map(([name, value]) => `${name} ${value.toFixed(4)}`)
     .join(', ');
+}
+
+/** The winner, what its final training measured on the dev set, and the plain baseline's. */
+function printWinner(info: Message): void {
+  const final = info.final as Message | null;
+  if (!final?.arch) return;
   console.log(`\nwinner: ${final.arch}`);
+  const metrics = devMetrics(final);
   if (metrics) console.log(`final training, dev set: ${metrics}`);
+  const baseline = info.baseline as Message | null;
+  if (baseline?.status === 'ok')
+    console.log(`baseline (plain GELU FFNs at the winner's budget, same training): ${devMetrics(baseline)}`);
 }
 
 async function run(

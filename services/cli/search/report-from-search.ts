@@ -57,6 +57,12 @@ export function reportDataFromSearch(
     );
   const startedMs = Number(progress.started_at_ms) || Date.now();
   const task = spec.tasks?.[0] ?? 'task';
+  const devMetrics = (c: Message): Record<string, number> =>
+    Object.fromEntries(Object.entries(c.metrics ?? {}).filter(([k]) => k !== 'loss')) as Record<
+      string,
+      number
+    >;
+  const base: Message | null = info.baseline?.status === 'ok' ? info.baseline : null;
   return {
     searchId: info.search_id,
     seed: spec.seed,
@@ -68,10 +74,18 @@ export function reportDataFromSearch(
     winner: {
       architecture: trained.arch,
       parameters: parameters(trained.arch),
-      // The search reward (held-out score) of the winner's final training, as the API reports it.
-      metrics: { [`${task}.reward`]: trained.reward },
+      // The final training's dev scores where it ran, else the search reward (held-out score).
+      metrics:
+        trained === info.final && Object.keys(devMetrics(trained)).length > 0
+          ? devMetrics(trained)
+          : { [`${task}.reward`]: trained.reward },
       latencyMs: servedLatency?.p50Ms ?? null,
       ...(servedLatency ? { latencyNote: latencyNote(servedLatency) } : {}),
     },
+    ...(base
+      ? {
+          baseline: { architecture: base.arch, parameters: parameters(base.arch), metrics: devMetrics(base) },
+        }
+      : {}),
   };
 }

@@ -5,8 +5,11 @@
  */
 import type { Message } from '../rpc';
 
-/** In running order; `warmup` (the supernet), `sharing` (stage 3's weight-sharing supernet) and `final` train one model each. */
-export const STAGES = ['warmup', 'stage1', 'stage2', 'sharing', 'stage3', 'final'] as const;
+/**
+ * In running order; `warmup` (the supernet), `sharing` (stage 3's weight-sharing supernet),
+ * `final` (the winner) and `baseline` (the plain model it is measured against) train one model each.
+ */
+export const STAGES = ['warmup', 'stage1', 'stage2', 'sharing', 'stage3', 'final', 'baseline'] as const;
 const BAR_WIDTH = 24;
 const LEADERBOARD_ROWS = 5;
 
@@ -43,7 +46,7 @@ function eta(progress: Message): number | undefined {
 function plannedOf(stage: string, spec: Message | undefined): number {
   // A search given a warm-up supernet does not train one.
   if (stage === 'warmup') return spec?.supernet_ref ? 0 : 1;
-  if (stage === 'sharing' || stage === 'final') return 1;
+  if (stage === 'sharing' || stage === 'final' || stage === 'baseline') return 1;
   return Number(spec?.stages?.[`${stage}_candidates`] ?? 0);
 }
 

@@ -416,13 +416,25 @@ async function scoreShared(s: Session): Promise<TrainerResult> {
   return { reward: score.score, steps: 1, metrics: score.metrics };
 }
 
-async function final(s: Session): Promise<TrainerResult> {
+/** The final recipe (spec §3) on the job's architecture, sliced out of the shared supernet, and its dev scores. */
+async function trainFinal(s: Session) {
   const { job, method } = s;
   const arch = s.arch(s.c.arch);
   const teachers = await s.teachers(job.teacherRef);
   const model = await s.storedCandidate(job.supernetRef, arch);
   const { steps, loss } = await s.run(finalPhases(model, arch, teachers, method, s.data, s.rng.fork()));
-  const { reward, metrics } = finalScores(model, arch, method, s.data);
+  return { arch, model, steps, loss, ...finalScores(model, arch, method, s.data) };
+}
+
+/** The plain baseline through the same recipe: measured against the winner, never exported. */
+async function baseline(s: Session): Promise<TrainerResult> {
+  const { reward, steps, loss, metrics } = await trainFinal(s);
+  return { reward, steps, metrics: { ...metrics, loss } };
+}
+
+async function final(s: Session): Promise<TrainerResult> {
+  const { method } = s;
+  const { arch, model, steps, loss, reward, metrics } = await trainFinal(s);
   const repo = path.join(s.work, 'models');
   const weights = weightMapOf(model.params.toArrays());
   for (const task of method.final.tasks) {
@@ -462,6 +474,7 @@ const BY_STAGE = {
   sharing,
   stage3: scoreShared,
   final,
+  baseline,
 } as const;
 
 export const kdTrainer: Trainer = async (job, emit) => {
