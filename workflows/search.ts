@@ -4,6 +4,7 @@ import {
   getExternalWorkflowHandle,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   setHandler,
   startChild,
@@ -195,6 +196,7 @@ export async function searchWorkflow(input: SearchWorkflowInput): Promise<Search
   try {
     outcome = await runSearch(searchId, spec, {
       shouldContinue: () => !control.cancelled,
+      trainsBaseline: () => patched('train-baseline'),
       onStageStart: (s) => {
         phase = s;
         setStatus(control.paused ? 'PAUSED' : 'RUNNING');

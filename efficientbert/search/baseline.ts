@@ -1,8 +1,9 @@
 /**
  * The hand-designed baseline a search must beat (the paper's central claim): the base model's
- * plain GELU FFN in every layer, one size for all layers, the largest whose parameter count does
- * not exceed the winner's. It goes through the very final training the winner does, so the two
- * differ only in their FFNs. Pure: the search driver (workflow code) calls it.
+ * plain GELU FFN in every layer, one size for all layers, the smallest with at least the winner's
+ * parameters, so a winner that beats it does so at equal or fewer parameters. It goes through the
+ * very final training the winner does, so the two differ only in their FFNs. Pure: the search
+ * driver (workflow code) calls it.
  */
 import type { PresetName } from '../core/presets';
 import { ALL_SIZES } from '../space/linear-names';
@@ -18,10 +19,10 @@ export function baselineArchitecture(preset: PresetName, winner: string): string
   const uniform = ALL_SIZES.map((size) => ({
     layers: Array.from({ length: config.layers }, () => plainGeluLayer(size)),
   })).map((arch) => ({ arch, params: countParameters(config, arch) }));
-  const within = uniform.filter((c) => c.params <= budget);
-  // The smallest plain model is the baseline for a winner below every plain size.
-  const pool = within.length > 0 ? within : uniform;
-  const pick = within.length > 0 ? Math.max : Math.min;
+  const atLeast = uniform.filter((c) => c.params >= budget);
+  // A winner above every plain size (it cannot be, at equal FFN sizes) gets the largest.
+  const pool = atLeast.length > 0 ? atLeast : uniform;
+  const pick = atLeast.length > 0 ? Math.min : Math.max;
   const params = pick(...pool.map((c) => c.params));
   return printArchitecture(pool.find((c) => c.params === params)!.arch);
 }

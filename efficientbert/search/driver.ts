@@ -230,6 +230,12 @@ export interface SearchDeps {
   train(candidate: CandidateSpec, spec: SearchSpec): Promise<CandidateResult>;
   /** Between steps: false stops the search (cancelled). */
   shouldContinue(): boolean;
+  /**
+   * Whether the search trains the baseline after the winner. Workflows answer with a Temporal
+   * patch marker, so a search that finished its final training under a worker without baselines
+   * replays as it ran; absent means yes.
+   */
+  trainsBaseline?(): boolean;
   onStageStart?(stage: CandidateStage): void;
   onStageDone?(outcome: StageOutcome): void;
   onTrained?(result: CandidateResult): void;
@@ -328,6 +334,7 @@ export async function runSearch(
   const final = await runSupport('final', winner.arch, working);
   if (final.status !== 'ok') return outcome({ winner, final, cancelled: false });
   if (!deps.shouldContinue()) return outcome({ winner, final, cancelled: true });
+  if (deps.trainsBaseline?.() === false) return outcome({ winner, final, cancelled: false });
   // A failed baseline is reported, not fatal: the winner is trained and served either way.
   const baseline = await runSupport('baseline', baselineArchitecture(spec.preset, winner.arch), working);
   return outcome({ winner, final, baseline, cancelled: false });

@@ -157,9 +157,9 @@ describe('efficientbert.v1.Search over a real Temporal dev server', { timeout: 6
 
     const info = await client.call('GetSearch', { search_id: id });
     assert.equal(info.status, 'SEARCH_STATUS_COMPLETED');
-    // 16 candidates, the warm-up and weight-sharing supernets, the final training.
-    assert.equal(info.progress.evaluated, 19);
-    assert.equal(info.progress.planned, 19);
+    // 16 candidates, the warm-up and weight-sharing supernets, the final and baseline trainings.
+    assert.equal(info.progress.evaluated, 20);
+    assert.equal(info.progress.planned, 20);
     assert.equal(info.spec.seed, 20211);
     assert.equal(info.request_id, 'e2e-run-1');
     const ref = await reference;

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { readGlueSplit } from '../../efficientbert/data/glue';
+import { baselineArchitecture } from '../../efficientbert/search/baseline';
 import { SERVICE_NAMES } from '../../services/inference/grpc/protos';
 import type { InferenceServer } from '../../services/inference/grpc/server';
 import { type RunningSearchServer, startSearchServer } from '../../services/search/server';
@@ -82,9 +83,15 @@ describe('a tiny SST-2 search with the real trainer, served at the end', { timeo
     const info = await search.call('GetSearch', { search_id: searchId });
     assert.equal(info.status, 'SEARCH_STATUS_COMPLETED', `search ended ${info.status}: ${info.error}`);
     const phases = new Set(events.map((e: Reply) => e.progress?.stage));
-    for (const phase of ['warmup', 'stage1', 'stage2', 'sharing', 'stage3', 'final'])
+    for (const phase of ['warmup', 'stage1', 'stage2', 'sharing', 'stage3', 'final', 'baseline'])
       assert.ok(phases.has(phase) || last.progress?.stage === 'done', `never saw phase ${phase}`);
-    assert.equal(info.progress.evaluated, 4 + 3 + 3 + 3);
+    // The candidates, the warm-up, the sharing supernet, the final training and the baseline's.
+    assert.equal(info.progress.evaluated, 4 + 3 + 3 + 4);
+    // The baseline: plain GELU FFNs of one size, at least the winner's parameters, same dev metrics.
+    const baseline = info.baseline;
+    assert.equal(baseline?.status, 'ok', baseline?.error);
+    assert.equal(baseline.arch, baselineArchitecture('tiny', info.final.arch));
+    assert.ok(Number.isFinite(baseline.metrics['sst2.accuracy']), JSON.stringify(baseline.metrics));
 
     const final = info.final;
     assert.ok(final, 'the search reports its final training');

@@ -86,8 +86,9 @@ describe('param_range reaches every stage', () => {
       const n = params(j.candidate.arch);
       assert.ok(n >= MIN && n <= MAX, `${j.candidate.id} has ${n} parameters`);
     }
-    // Every training's job carries the range, in parameters, as the samplers apply it.
-    assert.equal(jobs.length, staged.length + 3);
+    // Every training's job carries the range, in parameters, as the samplers apply it: the
+    // candidates', the warm-up's, the sharing supernet's, the winner's and the baseline's.
+    assert.equal(jobs.length, staged.length + 4);
     for (const j of jobs) assert.deepEqual(j.paramBudget, { min: MIN, max: MAX }, j.candidate.id);
 
     const sharingInput = jobs.find((j) => j.candidate.stage === 'sharing')!;
