@@ -3,7 +3,8 @@
  * (test/unit/workflows/replay.test.ts). Run after a deliberate workflow change, then commit:
  *   node --import tsx test/helpers/temporal-record-histories.ts
  * Covers: a whole search (parent + every stage run, with continue-as-new), and a search that is
- * paused, resumed, re-parallelized and cancelled.
+ * paused, resumed, re-parallelized and cancelled. pre-baseline-search-run0.json is a whole search
+ * recorded before searches trained a baseline (patched('train-baseline')); it is kept, not re-recorded.
  */
 import * as fs from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -67,8 +68,11 @@ async function main(): Promise<void> {
   const client = new Client({ connection });
   try {
     await fs.mkdir(HISTORY_DIR, { recursive: true });
+    // Only what this run records is replaced: histories of older workflow versions
+    // (pre-baseline-*.json: a search before the baseline patch) stay, so their replay keeps
+    // guarding the patched() branches.
     for (const f of await fs.readdir(HISTORY_DIR))
-      if (f.endsWith('.json')) await fs.rm(path.join(HISTORY_DIR, f));
+      if (/^(full|control)-.*\.json$/.test(f)) await fs.rm(path.join(HISTORY_DIR, f));
     const start = (searchId: string, extra: Partial<SearchWorkflowInput> = {}) =>
       client.workflow.start('searchWorkflow', {
         workflowId: searchId,
