@@ -11,11 +11,13 @@
  * (and with localShare 0, the reference's uniform rejection sampling) and random search each
  * evaluate pool members one at a time without repeats, until the pool is exhausted. Reported per
  * sampler: mean samples to reach the pool's top `--top` share (the ceil(top * pool)-th best reward),
- * and the mean best reward after each of `--budgets` samples. Prints one JSON object; progress goes
+ * and the mean best reward after each of `--budgets` samples. `--repeats` retrainings of the first
+ * and the best member with other seeds show how much of the pool's spread is training noise. Prints one JSON object; progress goes
  * to stderr.
  *
  *   npm run bench -- lanas-real [--preset tiny] [--steps-scale 1] [--pool 96] [--pool-seed 1]
  *     [--seeds 200] [--seed-offset 0] [--top 0.05] [--budgets 10,20] [--near 3] [--max-tries 2000]
+ *     [--repeats 4]
  *     [--cache-dir .efficientbert/bench-cache] [--data ../shared/data]
  */
 import * as path from 'node:path';
@@ -49,6 +51,7 @@ const { values: args } = parseArgs({
     budgets: { type: 'string', default: '10,20' },
     near: { type: 'string', default: '3' },
     'max-tries': { type: 'string', default: '2000' },
+    repeats: { type: 'string', default: '4' },
     'cache-dir': { type: 'string', default: path.resolve(__dirname, '../.efficientbert/bench-cache') },
     data: { type: 'string', default: path.resolve(__dirname, '../../shared/data') },
   },
@@ -74,7 +77,11 @@ async function main() {
     seed: Number(args['pool-seed']),
     dataDir: path.resolve(args.data),
   };
-  const { pool, file, trained } = await loadOrBuildPool(path.resolve(args['cache-dir']), settings);
+  const { pool, file, trained } = await loadOrBuildPool(
+    path.resolve(args['cache-dir']),
+    settings,
+    Number(args.repeats),
+  );
   const trainSeconds = (performance.now() - started) / 1000;
   const candidates = poolCandidates(pool.members);
   const rewards = candidates.map((c) => c.reward).sort((a, b) => b - a);
@@ -150,6 +157,13 @@ async function main() {
             distinct: new Set(rewards).size,
           },
           proxy: pool.method.proxy,
+          // Member index → its cached reward and the rewards of `--repeats` retrainings with other seeds.
+          seedNoise: Object.fromEntries(
+            Object.entries(pool.repeats ?? {}).map(([i, rs]) => {
+              const all = [pool.members[Number(i)]!.reward, ...rs.slice(0, Number(args.repeats))];
+              return [i, { rewards: all.map(round4), spread: round4(Math.max(...all) - Math.min(...all)) }];
+            }),
+          ),
           warmupSeconds: round3(pool.warmup.seconds),
           meanTrainSeconds: round3(mean(pool.members.map((m) => m.seconds))),
           trainedThisRun: trained,

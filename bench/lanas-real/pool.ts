@@ -43,6 +43,11 @@ export interface Pool {
   readonly method: MethodSettings;
   readonly warmup: { readonly teacherRef: string; readonly supernetRef: string; readonly seconds: number };
   readonly members: PoolMember[];
+  /**
+   * The training noise: pool members retrained with other seeds (the first member and the best
+   * one), keyed by member index. A reward gap between members smaller than this spread is noise.
+   */
+  repeats?: Record<string, number[]>;
 }
 
 const scaled = (steps: number, scale: number) => Math.max(1, Math.round(steps * scale));
@@ -96,6 +101,7 @@ const log = (msg: string) => process.stderr.write(`[lanas-real] ${msg}\n`);
 export async function loadOrBuildPool(
   cacheRoot: string,
   settings: PoolSettings,
+  repeats = 0,
 ): Promise<{ pool: Pool; file: string; trained: number }> {
   fs.mkdirSync(cacheRoot, { recursive: true });
   const file = cachePath(cacheRoot, settings);
@@ -160,6 +166,27 @@ export async function loadOrBuildPool(
     trained++;
     fs.writeFileSync(file, JSON.stringify(pool, null, 1));
     log(`candidate ${i + 1}/${archs.length}: reward ${result.reward.toFixed(4)} in ${seconds.toFixed(1)} s`);
+  }
+  const best = pool.members
+    .slice(0, settings.size)
+    .reduce((b, m, i, all) => (m.reward > all[b]!.reward ? i : b), 0);
+  for (const i of new Set([0, best])) {
+    const done = (pool.repeats ??= {})[i] ?? [];
+    for (let r = done.length; r < repeats; r++) {
+      const result = await kdTrainer(
+        job('stage1', i, archs[i]!, {
+          teacherRef: pool.warmup.teacherRef,
+          supernetRef: pool.warmup.supernetRef,
+          candidate: { ...job('stage1', i, archs[i]!).candidate, seed: settings.seed * 10_000 + 5_000 + r },
+        }),
+        () => {},
+      );
+      done.push(result.reward);
+      pool.repeats[i] = done;
+      trained++;
+      fs.writeFileSync(file, JSON.stringify(pool, null, 1));
+      log(`member ${i} retrained with seed ${r + 1}/${repeats}: reward ${result.reward.toFixed(4)}`);
+    }
   }
   return { pool: { ...pool, members: pool.members.slice(0, settings.size) }, file, trained };
 }
