@@ -49,12 +49,15 @@ export function stage2Plan(base: Architecture): SamplePlan {
 
 /**
  * Stage 3: expressions frozen to `base`; each layer takes any of the 16 sizes at which its
- * expression is valid (all of them, unless it only runs at ratio 1), within the budget.
+ * expression is valid (all of them, unless it only runs at ratio 1), within the budget. The size
+ * `base` has (stage 2's, frozen since stage 1) is drawn twice as often as each other, as in the
+ * reference: stage 3 refines around what the earlier stages found rather than starting afresh.
  */
 export function stage3Plan(base: Architecture, budget?: ParamBudget): SamplePlan {
-  const choices = base.layers.map((layer) =>
-    ALL_SIZES.map((size) => ({ ...layer, ...size })).filter((sized) => validateLayer(sized).ok),
-  );
+  const choices = base.layers.map((layer) => [
+    ...ALL_SIZES.map((size) => ({ ...layer, ...size })).filter((sized) => validateLayer(sized).ok),
+    layer,
+  ]);
   return {
     seedsFor: (l) => choices[l] ?? missingLayer(base, l),
     mutation: null,

@@ -84,4 +84,15 @@ describe('sampleArchitecture', () => {
       assert.ok(n >= 15e6 && n <= 16e6);
     }
   });
+
+  it("stage 3 draws each layer's stage-2 size twice as often as any other", () => {
+    const plan = stage3Plan(STAGE2_BEST);
+    for (const [l, layer] of STAGE2_BEST.layers.entries()) {
+      const names = plan.seedsFor(l).map(linearName);
+      const own = linearName(layer);
+      assert.equal(names.filter((n) => n === own).length, 2, `layer ${l}`);
+      for (const other of new Set(names.filter((n) => n !== own)))
+        assert.equal(names.filter((n) => n === other).length, 1, `layer ${l} ${other}`);
+    }
+  });
 });
