@@ -173,9 +173,13 @@ class Session {
 
   /**
    * What the search's `teacherRef` names: a teacher set (what a warm-up stores), or a single
-   * teacher folder (given by the user), which is the general teacher and no task's own.
+   * teacher folder (given by the user), which is the general teacher and no task's own. Only the
+   * task teachers of `needed` are loaded: a `paper` set holds eight BERT-bases, a proxy needs one.
    */
-  async givenTeachers(ref: string | undefined): Promise<{
+  async givenTeachers(
+    ref: string | undefined,
+    needed: readonly string[],
+  ): Promise<{
     general: Teacher;
     generalRef: string;
     tasks?: Map<string, { ref: string; teacher: Teacher }>;
@@ -183,15 +187,15 @@ class Session {
     if (!ref) throw new TrainerError('runtime', `${this.c.id} needs a teacher and the search has none`);
     const stored = await this.store.getJson(ref);
     if (!isTeacherSetManifest(stored)) return { general: await this.teacher(ref), generalRef: ref };
-    const tasks = new Map<string, { ref: string; teacher: Teacher }>();
+    const loaded = new Map<string, { ref: string; teacher: Teacher }>();
     for (const [task, taskRef] of Object.entries(stored.tasks))
-      tasks.set(task, { ref: taskRef, teacher: await this.teacher(taskRef) });
-    return { general: await this.teacher(stored.general), generalRef: stored.general, tasks };
+      if (needed.includes(task)) loaded.set(task, { ref: taskRef, teacher: await this.teacher(taskRef) });
+    return { general: await this.teacher(stored.general), generalRef: stored.general, tasks: loaded };
   }
 
-  /** The teacher set the trainings after the warm-up distil from. */
-  async teachers(ref: string | undefined): Promise<TeacherSet> {
-    const given = await this.givenTeachers(ref);
+  /** The teachers a training after the warm-up distils from: the general one and those of `tasks`. */
+  async teachers(ref: string | undefined, tasks: readonly string[]): Promise<TeacherSet> {
+    const given = await this.givenTeachers(ref, tasks);
     const perTask = new Map([...(given.tasks ?? [])].map(([task, t]) => [task, t.teacher]));
     return teacherSet(given.general, perTask, this.data.tasks);
   }
@@ -299,7 +303,7 @@ class Session {
 async function warmup(s: Session): Promise<TrainerResult> {
   const { job, method } = s;
   const base = PRESETS[job.preset];
-  const given = job.teacherRef ? await s.givenTeachers(job.teacherRef) : undefined;
+  const given = job.teacherRef ? await s.givenTeachers(job.teacherRef, kdTasksOf(method)) : undefined;
   const general =
     given?.general ??
     Teacher.random(
@@ -375,7 +379,7 @@ async function warmup(s: Session): Promise<TrainerResult> {
 async function proxy(s: Session): Promise<TrainerResult> {
   const { job, method } = s;
   const arch = s.arch(s.c.arch);
-  const teachers = await s.teachers(job.teacherRef);
+  const teachers = await s.teachers(job.teacherRef, [method.proxy.task]);
   const candidate = await s.storedCandidate(job.supernetRef, arch);
   const ds = proxyData(method, s.data);
   const { steps, loss } = await s.run(proxyPhases(candidate, arch, teachers, method, ds, s.rng.fork()));
@@ -394,7 +398,7 @@ export function sharingSubnetworks(job: TrainerJob, config: StudentConfig, base:
 async function sharing(s: Session): Promise<TrainerResult> {
   const { job, method } = s;
   const base = s.arch(s.c.arch);
-  const teachers = await s.teachers(job.teacherRef);
+  const teachers = await s.teachers(job.teacherRef, method.weightSharing.tasks);
   const supernet = await s.storedSupernet(job.supernetRef);
   const draw = sharingSubnetworks(job, supernet.config, base);
   const { steps, loss } = await s.run(sharingPhases(supernet, teachers, draw, method, s.data, s.rng.fork()));
@@ -420,7 +424,7 @@ async function scoreShared(s: Session): Promise<TrainerResult> {
 async function trainFinal(s: Session) {
   const { job, method } = s;
   const arch = s.arch(s.c.arch);
-  const teachers = await s.teachers(job.teacherRef);
+  const teachers = await s.teachers(job.teacherRef, method.final.tasks);
   const model = await s.storedCandidate(job.supernetRef, arch);
   const { steps, loss } = await s.run(finalPhases(model, arch, teachers, method, s.data, s.rng.fork()));
   return { arch, model, steps, loss, ...finalScores(model, arch, method, s.data) };
