@@ -33,6 +33,8 @@ export function proxyPhases(
   method: MethodSettings,
   ds: ProxyData,
   rng: Prng,
+  /** Each held-out scoring during the fine-tune, with all its metrics. */
+  onScored: (score: ProxyScore) => void = () => {},
 ): Phase[] {
   const p = method.proxy;
   const seeds = { pretrain: rng.nextUint32(), finetune: rng.nextUint32() };
@@ -58,11 +60,17 @@ export function proxyPhases(
       // (train() keeps the best weights, so proxyReward afterwards scores them).
       evaluate: {
         everySteps: Math.max(1, Math.ceil(ds.train.size / p.batchSize)),
-        run: () => proxyReward(candidate, arch, method, ds).score,
+        run: () => {
+          const score = proxyReward(candidate, arch, method, ds);
+          onScored(score);
+          return score.score;
+        },
       },
     }),
   ];
 }
+
+export type ProxyScore = ReturnType<typeof taskScore>;
 
 /** The primary metric on the held-out share: after the proxy training, the best epoch's (spec §4.2 step 4). */
 export function proxyReward(

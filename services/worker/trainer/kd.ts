@@ -24,9 +24,15 @@ import {
   teacherSet,
   teacherSetManifest,
 } from '../../../efficientbert/distill/teacher-set';
+import type { TrainResult } from '../../../efficientbert/distill/trainer';
 import { headsFor, type TaskData, tokenizerDirOf } from '../../../efficientbert/distill/trainings/common';
 import { finalPhases, finalScores } from '../../../efficientbert/distill/trainings/final';
-import { proxyData, proxyPhases, proxyReward } from '../../../efficientbert/distill/trainings/proxy';
+import {
+  type ProxyScore,
+  proxyData,
+  proxyPhases,
+  proxyReward,
+} from '../../../efficientbert/distill/trainings/proxy';
 import {
   sharedScore,
   sharingPhases,
@@ -258,11 +264,14 @@ class Session {
     }
   }
 
-  /** Runs the phases; returns the steps over all of them and the last step's loss. */
+  /**
+   * Runs the phases; returns the steps over all of them, the last step's loss, and the best
+   * evaluation of the last phase (where it evaluates).
+   */
   async run(
     phases: Phase[],
     extra: () => Partial<KdCheckpoint> = () => ({}),
-  ): Promise<{ steps: number; loss: number }> {
+  ): Promise<{ steps: number; loss: number; best: TrainResult['best'] }> {
     const total = totalSteps(phases);
     const results = await runPhases(phases, {
       workDir: this.work,
@@ -286,13 +295,15 @@ class Session {
       onProgress: (step) => this.emit({ type: 'progress', step, totalSteps: total }),
     });
     let loss = Number.NaN;
+    let best: TrainResult['best'] = null;
     for (const [name, r] of results) {
       const last = r.losses[r.losses.length - 1];
       if (last !== undefined && !Number.isFinite(last))
         throw new TrainerError('nan-loss', `${this.c.id}: ${name} diverged (loss ${last})`);
       if (last !== undefined) loss = last;
+      best = r.best;
     }
-    return { steps: total, loss };
+    return { steps: total, loss, best };
   }
 
   close(): void {
@@ -382,8 +393,16 @@ async function proxy(s: Session): Promise<TrainerResult> {
   const teachers = await s.teachers(job.teacherRef, [method.proxy.task]);
   const candidate = await s.storedCandidate(job.supernetRef, arch);
   const ds = proxyData(method, s.data);
-  const { steps, loss } = await s.run(proxyPhases(candidate, arch, teachers, method, ds, s.rng.fork()));
-  const score = proxyReward(candidate, arch, method, ds);
+  let last: ProxyScore | undefined;
+  const { steps, loss, best } = await s.run(
+    proxyPhases(candidate, arch, teachers, method, ds, s.rng.fork(), (score) => {
+      last = score;
+    }),
+  );
+  // The trainer scores the held-out share at the last step: when that was the best epoch, its
+  // scores are the reward's; otherwise the best epoch's weights are back and are scored again.
+  const score =
+    last && best?.step === method.proxy.finetuneSteps ? last : proxyReward(candidate, arch, method, ds);
   return { reward: score.score, steps, metrics: { ...score.metrics, loss } };
 }
 
