@@ -16,13 +16,12 @@ import { plainGeluLayer } from '../space/published';
 export function baselineArchitecture(preset: PresetName, winner: string): string {
   const config = PRESETS[preset];
   const budget = countParameters(config, parseArchitecture(winner));
-  const uniform = ALL_SIZES.map((size) => ({
+  const bySize = ALL_SIZES.map((size) => ({
     layers: Array.from({ length: config.layers }, () => plainGeluLayer(size)),
-  })).map((arch) => ({ arch, params: countParameters(config, arch) }));
-  const atLeast = uniform.filter((c) => c.params >= budget);
+  }))
+    .map((arch) => ({ arch, params: countParameters(config, arch) }))
+    .sort((a, b) => a.params - b.params);
   // A winner above every plain size (it cannot be, at equal FFN sizes) gets the largest.
-  const pool = atLeast.length > 0 ? atLeast : uniform;
-  const pick = atLeast.length > 0 ? Math.min : Math.max;
-  const params = pick(...pool.map((c) => c.params));
-  return printArchitecture(pool.find((c) => c.params === params)!.arch);
+  const chosen = bySize.find((c) => c.params >= budget) ?? bySize[bySize.length - 1]!;
+  return printArchitecture(chosen.arch);
 }

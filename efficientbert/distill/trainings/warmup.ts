@@ -34,7 +34,6 @@ export function teacherConfigFor(
   hidden: number,
   maxPositions: number,
 ): TeacherConfig {
-  const task = tasks.definition(method.warmup.task);
   return {
     vocabSize,
     hidden,
@@ -47,7 +46,7 @@ export function teacherConfigFor(
     typeVocab: 2,
     layerNormEps: 1e-12,
     dropout: 0.1,
-    numLabels: task.kind === 'regression' ? 1 : task.labels.length,
+    numLabels: teacherOutputsFor(tasks, method.warmup.task),
   };
 }
 

@@ -337,14 +337,14 @@ async function warmup(s: Session): Promise<TrainerResult> {
     data: s.data,
     rng: s.rng.fork(),
   });
+  // Only a resumed warm-up has a record: it takes the teachers it already stored, and a task
+  // teacher whose phase had not begun starts from the stored general encoder, as it would have.
   let stored: StoredTeachers = s.record?.teachers ?? { tasks: {} };
-  // A resumed warm-up takes the teachers it already stored; a task teacher whose phase had not
-  // begun starts from the stored general encoder, as it would have in an uninterrupted run.
-  if (s.resume && stored.general && !given) {
+  if (stored.general) {
     general.params.assignArrays((await s.teacher(stored.general)).params.toArrays());
     for (const t of teachers.toFineTune.values()) copyEncoder(general, t);
   }
-  for (const [task, ref] of Object.entries(s.resume ? stored.tasks : {})) {
+  for (const [task, ref] of Object.entries(stored.tasks)) {
     const t = teachers.toFineTune.get(task);
     if (t) t.params.assignArrays((await s.teacher(ref)).params.toArrays());
   }
