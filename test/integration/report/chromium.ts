@@ -73,7 +73,8 @@ export class Chromium {
         `--user-data-dir=${profile}`,
         'about:blank',
       ],
-      { stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'] },
+      // Its own process group, so close() can stop the helper processes it forks too.
+      { stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'], detached: true },
     );
     const browser = new Chromium(child, profile);
     const { targetId } = await browser.send('Target.createTarget', { url: 'about:blank' });
@@ -146,9 +147,16 @@ export class Chromium {
 
   async close(): Promise<void> {
     const exited = new Promise((resolve) => this.child.once('exit', resolve));
-    this.child.kill();
+    const group = -this.child.pid!;
+    process.kill(group, 'SIGTERM');
     await exited;
-    // Chromium's helper processes can still be writing to the profile when the browser has exited.
+    // Chromium's helper processes can outlive the browser and go on writing to the profile (an
+    // ENOTEMPTY in the removal below): stop the whole group first.
+    try {
+      process.kill(group, 'SIGKILL');
+    } catch {
+      // the group is already gone
+    }
     fs.rmSync(this.profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   }
 }
