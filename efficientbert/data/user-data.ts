@@ -112,7 +112,8 @@ export function readUserTask(spec: UserDataSpec, trainText: string, devText: str
       dev: dev.map((e) => toExample(e, Number(e.label))),
     };
   }
-  const labels = [...new Set(train.map((e) => e.label))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const labels =
+    spec.labels ?? [...new Set(train.map((e) => e.label))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   if (labels.length < 2)
     throw new DataFileError(
       spec.train.filename,
@@ -120,21 +121,22 @@ export function readUserTask(spec: UserDataSpec, trainText: string, devText: str
       `classification needs at least 2 labels, the file has only ${JSON.stringify(labels[0])}`,
     );
   const index = new Map(labels.map((l, i) => [l, i]));
+  const labelOf = (e: RawExample, file: string) => {
+    const i = index.get(e.label);
+    if (i === undefined)
+      throw new DataFileError(
+        file,
+        e.line,
+        `label ${JSON.stringify(e.label)} is not in ${spec.labels ? "the search's labels" : "the train file's labels"} (${labels.join(', ')})`,
+      );
+    return i;
+  };
   return {
     name: spec.name,
     kind,
     labels,
     metrics: ['accuracy'],
-    train: train.map((e) => toExample(e, index.get(e.label)!)),
-    dev: dev.map((e) => {
-      const i = index.get(e.label);
-      if (i === undefined)
-        throw new DataFileError(
-          spec.dev.filename,
-          e.line,
-          `label ${JSON.stringify(e.label)} is not in the train file's labels (${labels.join(', ')})`,
-        );
-      return toExample(e, i);
-    }),
+    train: train.map((e) => toExample(e, labelOf(e, spec.train.filename))),
+    dev: dev.map((e) => toExample(e, labelOf(e, spec.dev.filename))),
   };
 }

@@ -4,8 +4,9 @@
  * workflow payload and the trainer job all hold this, never the examples themselves (Temporal
  * payloads are limited to 2 MB, and a worker on another machine reads the files from the store).
  *
- * The label set is not carried: it is derived from the train file, sorted by code point, so the
- * same file gives the same label order whatever order its rows are in (see data/user-data.ts).
+ * The label set is derived from the train file, sorted by code point, so the same file gives the
+ * same label order whatever order its rows are in (see data/user-data.ts), unless `labels` gives
+ * the order: a fine-tuned teacher's id2label, so the student's logit i is the teacher's logit i.
  * It lives with the search spec (not in data/) because the spec and workflow code import it, and
  * search/ depends on nothing but space/ and core/.
  */
@@ -33,6 +34,8 @@ export interface UserDataSpec {
   readonly train: DataFileRef;
   readonly dev: DataFileRef;
   readonly columns: DataColumns;
+  /** Classification: the labels in logit order (every data label among them); unset: sorted. */
+  readonly labels?: readonly string[];
 }
 
 export const DEFAULT_USER_TASK = 'custom';

@@ -31,6 +31,7 @@ export interface PbDataSpec {
   text_column: string;
   text_pair_column: string;
   label_column: string;
+  labels?: string[];
 }
 
 const FIELD = 'spec.data';
@@ -85,8 +86,28 @@ export function dataFromPb(pb: PbDataSpec): { data?: UserDataSpec; errors: Field
       field: `${FIELD}.label_column`,
       message: `text, pair and label columns must differ (${names.join(', ')})`,
     });
+  const labels = pb.labels ?? [];
+  if (labels.length > 0) {
+    const field = `${FIELD}.labels`;
+    if (kind !== 'classification') errors.push({ field, message: 'are for classification only' });
+    else if (labels.length < 2) errors.push({ field, message: `need at least 2, got ${labels.length}` });
+    else if (labels.some((l) => l.trim() === '' || l !== l.trim()))
+      errors.push({ field, message: 'must be non-empty, without leading or trailing spaces' });
+    else if (new Set(labels).size !== labels.length)
+      errors.push({ field, message: `must be distinct, got ${JSON.stringify(labels)}` });
+  }
   if (errors.length || !train || !dev) return { errors };
-  return { data: { name, kind: kind as UserDataSpec['kind'], train, dev, columns }, errors };
+  return {
+    data: {
+      name,
+      kind: kind as UserDataSpec['kind'],
+      train,
+      dev,
+      columns,
+      ...(labels.length > 0 ? { labels } : {}),
+    },
+    errors,
+  };
 }
 
 export function dataToPb(d: UserDataSpec): PbDataSpec {
@@ -98,6 +119,7 @@ export function dataToPb(d: UserDataSpec): PbDataSpec {
     text_column: d.columns.text,
     text_pair_column: d.columns.textPair ?? '',
     label_column: d.columns.label,
+    labels: [...(d.labels ?? [])],
   };
 }
 

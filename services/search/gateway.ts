@@ -38,7 +38,8 @@ import {
 } from '../../workflows/definitions';
 import { invalid, ServiceError, toStatus } from '../grpc/errors';
 import { type PbSearchSpec, specFromPb } from './convert';
-import { checkUserData } from './data';
+import { checkUserData, type DataProblem } from './data';
+import { checkTeacher } from './teacher-check';
 
 export const SEARCH_WORKFLOW_TYPE = 'searchWorkflow';
 
@@ -198,8 +199,8 @@ export class SearchGateway {
   ): Promise<{ view: SearchView; created: boolean }> {
     if (!requestId || requestId.length > 200)
       throw invalid('request_id', 'is required (at most 200 characters)');
-    const { spec, errors } = specFromPb(pbSpec);
-    const problems = spec ? [...errors, ...validateSearchSpec(spec)] : errors;
+    const { spec: parsed, errors } = specFromPb(pbSpec);
+    const problems = parsed ? [...errors, ...validateSearchSpec(parsed)] : errors;
     if (problems.length) {
       const first = problems[0]!;
       const field = first.field.startsWith('spec') ? first.field : `spec.${first.field}`;
@@ -210,17 +211,12 @@ export class SearchGateway {
           .join('; '),
       );
     }
-    if (spec!.data) {
-      const { problem } = await checkUserData(this.store, spec!.data);
-      if (problem?.kind === 'not-found')
-        throw new ServiceError(grpc.status.NOT_FOUND, `${problem.field}: ${problem.message}`, problem.field);
-      if (problem) throw invalid(problem.field, problem.message);
-    }
+    const spec = await this.checkArtifacts(parsed!);
     const searchId = searchIdFor(requestId);
-    const hash = specHash(spec!);
+    const hash = specHash(spec);
     const input: SearchWorkflowInput = {
       searchId,
-      spec: spec!,
+      spec,
       training: this.options.training ?? DEFAULT_TRAINING_OPTIONS,
       ...(this.options.continueAsNewAfterEvents
         ? { continueAsNewAfterEvents: this.options.continueAsNewAfterEvents }
@@ -234,7 +230,7 @@ export class SearchGateway {
           taskQueue: TASK_QUEUE,
           args: [input],
           workflowIdReusePolicy: 'REJECT_DUPLICATE',
-          memo: { requestId, specHash: hash, spec: spec! },
+          memo: { requestId, specHash: hash, spec },
           typedSearchAttributes: [
             { key: STATUS_ATTR, value: 'RUNNING' },
             { key: STAGE_ATTR, value: 'pending' },
@@ -254,6 +250,27 @@ export class SearchGateway {
       }
     }
     return { view: await this.get(searchId), created };
+  }
+
+  /**
+   * The spec checked against the store: the dataset's files parse, the teacher exists, and the
+   * dataset's label order is the teacher's where it must be (teacher-check.ts).
+   */
+  private async checkArtifacts(spec: SearchSpec): Promise<SearchSpec> {
+    const fail = (problem: DataProblem): never => {
+      if (problem.kind === 'not-found')
+        throw new ServiceError(grpc.status.NOT_FOUND, `${problem.field}: ${problem.message}`, problem.field);
+      throw invalid(problem.field, problem.message);
+    };
+    let dataLabels: readonly string[] | undefined;
+    if (spec.data) {
+      const { task, problem } = await checkUserData(this.store, spec.data);
+      if (problem) fail(problem);
+      dataLabels = task?.labels;
+    }
+    const checked = await checkTeacher(this.store, spec, dataLabels);
+    if (checked.problem) fail(checked.problem);
+    return checked.spec;
   }
 
   private async describe(searchId: string): Promise<WorkflowExecutionDescription> {

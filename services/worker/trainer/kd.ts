@@ -18,6 +18,11 @@ import { WordPieceTokenizer } from '../../../efficientbert/data/tokenizer';
 import { readUserTask } from '../../../efficientbert/data/user-data';
 import { type Phase, type PhasePosition, runPhases, totalSteps } from '../../../efficientbert/distill/phases';
 import {
+  fetchTeacherTokenizer,
+  namedTeacherLabels,
+  teacherFolderOf,
+} from '../../../efficientbert/distill/stored-teacher';
+import {
   isTeacherSetManifest,
   kdTasksOf,
   type TeacherSet,
@@ -85,39 +90,70 @@ export function modelName(searchId: string, task: string): string {
   return `${searchId}-${task}`.replace(/[^A-Za-z0-9_.-]/g, '-').replace(/^[^A-Za-z0-9]+/, '');
 }
 
+/**
+ * The search's tokenizer folder: its teacher's (every stored teacher folder carries one: an
+ * imported teacher its own, a teacher the warm-up trained the data folder's), or the data
+ * folder's while there is no teacher yet (a warm-up training its teacher from scratch).
+ */
+async function searchTokenizerDir(store: ArtifactStore, job: TrainerJob, dataDir: string, work: string) {
+  if (job.teacherRef) {
+    const dest = path.join(work, 'tokenizer');
+    try {
+      await fetchTeacherTokenizer(store, await teacherFolderOf(store, job.teacherRef), dest);
+    } catch (err) {
+      throw new TrainerError('runtime', `the search's teacher ${job.teacherRef}: ${(err as Error).message}`);
+    }
+    return dest;
+  }
+  const dir = tokenizerDirOf(dataDir);
+  if (!fs.existsSync(dir))
+    throw new TrainerError('runtime', `no tokenizer at ${dir}: is ${dataDir} the data folder?`);
+  return dir;
+}
+
 class Session {
-  readonly store: ArtifactStore;
-  readonly work: string;
   readonly method: MethodSettings;
   /** GLUE from the data folder; the user's task is added by loadUserData(). */
   data: TaskData;
-  readonly tokenizerDir: string;
   readonly rng: Prng;
   resume: PhasePosition | undefined;
   record: KdCheckpoint | undefined;
   private readonly loadedTeachers = new Map<string, Promise<Teacher>>();
 
-  constructor(
+  static async open(job: TrainerJob, emit: Parameters<Trainer>[1]): Promise<Session> {
+    const store = openArtifactStore(job.artifactsRoot);
+    const dataDir = path.resolve(job.dataDir ?? process.env.EFFICIENTBERT_DATA ?? DEFAULT_DATA);
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), `efficientbert-${job.candidate.id}-`));
+    try {
+      return new Session(
+        job,
+        emit,
+        store,
+        work,
+        dataDir,
+        await searchTokenizerDir(store, job, dataDir, work),
+      );
+    } catch (err) {
+      fs.rmSync(work, { recursive: true, force: true });
+      throw err;
+    }
+  }
+
+  private constructor(
     readonly job: TrainerJob,
     readonly emit: Parameters<Trainer>[1],
+    readonly store: ArtifactStore,
+    readonly work: string,
+    dataDir: string,
+    readonly tokenizerDir: string,
   ) {
-    this.store = openArtifactStore(job.artifactsRoot);
     this.method = job.method;
-    const dataDir = path.resolve(job.dataDir ?? process.env.EFFICIENTBERT_DATA ?? DEFAULT_DATA);
-    this.tokenizerDir = tokenizerDirOf(dataDir);
-    if (!fs.existsSync(this.tokenizerDir))
-      throw new TrainerError(
-        'runtime',
-        `no tokenizer at ${this.tokenizerDir}: is ${dataDir} the data folder?`,
-      );
-    const tokenizer = WordPieceTokenizer.fromDirectory(this.tokenizerDir);
     this.data = {
       tasks: glueCatalog(path.join(dataDir, 'glue')),
-      tokenizer,
+      tokenizer: WordPieceTokenizer.fromDirectory(tokenizerDir),
       maxSeq: PRESETS[job.preset].maxSeq,
     };
     this.rng = Prng.fromSeed(job.candidate.seed);
-    this.work = fs.mkdtempSync(path.join(os.tmpdir(), `efficientbert-${job.candidate.id}-`));
   }
 
   get c() {
@@ -197,6 +233,18 @@ class Session {
     for (const [task, taskRef] of Object.entries(stored.tasks))
       if (needed.includes(task)) loaded.set(task, { ref: taskRef, teacher: await this.teacher(taskRef) });
     return { general: await this.teacher(stored.general), generalRef: stored.general, tasks: loaded };
+  }
+
+  /**
+   * The labels `task`'s model answers with: its teacher's id2label when that teacher was fine-tuned
+   * with named labels and is as wide as the task (a user's teacher used as it is), else the task's.
+   */
+  async servedLabels(task: string): Promise<readonly string[]> {
+    const t = this.data.tasks.definition(task);
+    if (t.kind === 'regression' || !this.job.teacherRef) return t.labels;
+    const folder = await teacherFolderOf(this.store, this.job.teacherRef, task);
+    const named = await namedTeacherLabels(this.store, folder);
+    return named.length === t.labels.length ? named : t.labels;
   }
 
   /** The teachers a training after the warm-up distils from: the general one and those of `tasks`. */
@@ -468,7 +516,7 @@ async function final(s: Session): Promise<TrainerResult> {
       name: modelName(s.c.searchId, task),
       version: 1,
       tokenizerDir: s.tokenizerDir,
-      labels: t.labels,
+      labels: await s.servedLabels(task),
       metrics: Object.fromEntries(
         Object.entries(metrics)
           .filter(([k]) => k.startsWith(`${task}.`))
@@ -502,7 +550,7 @@ const BY_STAGE = {
 
 export const kdTrainer: Trainer = async (job, emit) => {
   const backend = await selectBackend();
-  const session = new Session(job, emit);
+  const session = await Session.open(job, emit);
   try {
     await session.loadUserData();
     await session.restore();
