@@ -33,6 +33,25 @@ describe('readUserTask', () => {
     ]);
   });
 
+  it("takes the label order a spec gives (a teacher's id order), and names a row outside it", () => {
+    const ordered = spec({ labels: ['weather', 'sports', 'cooking', 'music'] });
+    const task = readUserTask(ordered, TRAIN, DEV);
+    assert.deepEqual(task.labels, ['weather', 'sports', 'cooking', 'music']);
+    assert.deepEqual(
+      task.train.map((e) => e.label),
+      [1, 2, 0, 1],
+    );
+    assert.deepEqual(
+      task.dev.map((e) => e.label),
+      [0, 2],
+    );
+    const err = dataFileErrorOf(() => readUserTask(spec({ labels: ['weather', 'sports'] }), TRAIN, DEV));
+    assert.equal(
+      err.message,
+      'train.csv:3: label "cooking" is not in the search\'s labels (weather, sports)',
+    );
+  });
+
   it('reads pairs, TSV and JSONL (numeric labels become their text)', () => {
     const pairs = spec({ columns: { text: 'q', textPair: 'a', label: 'y' } }, 'tsv');
     const tsv = 'q\ta\ty\nx?\tyes\t1\nz?\tno\t0\n';
