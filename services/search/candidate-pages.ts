@@ -30,7 +30,11 @@ export interface CandidatePage {
   readonly total: number;
 }
 
-export function candidatePage(all: readonly CandidateResult[], pageSize: number, token: string): CandidatePage {
+export function candidatePage(
+  all: readonly CandidateResult[],
+  pageSize: number,
+  token: string,
+): CandidatePage {
   const size = Math.min(pageSize || DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
   const offset = offsetOf(token, all.length);
   const end = Math.min(offset + size, all.length);

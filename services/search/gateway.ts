@@ -22,8 +22,8 @@ import { type ArtifactStore, artifactStoreFromEnv } from '../../efficientbert/ar
 import {
   type CandidateResult,
   LIMITS,
-  STAGES,
   type SearchSpec,
+  STAGES,
   validateSearchSpec,
 } from '../../efficientbert/search';
 import {

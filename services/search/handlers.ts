@@ -2,6 +2,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { SearchStatus } from '../../workflows/definitions';
 import { STAGE_ATTR, STATUS_ATTR } from '../../workflows/definitions';
+import { candidatePage } from './candidate-pages';
 import {
   candidateToPb,
   type PbSearchSpec,
@@ -11,7 +12,6 @@ import {
   statusFromPb,
   statusToPb,
 } from './convert';
-import { candidatePage } from './candidate-pages';
 import { type SearchGateway, type SearchView, toSearchStatus } from './gateway';
 import { watchSearch } from './watch';
 
