@@ -14,8 +14,8 @@ import {
 import {
   type CandidateResult,
   LIMITS,
-  type RankingCheck,
   leaderboard,
+  type RankingCheck,
   runSearch,
   type SearchOutcome,
   STAGES,

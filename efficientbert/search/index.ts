@@ -6,7 +6,7 @@ export * from './candidates';
 export * from './driver';
 export * from './plan/method';
 export * from './plan/presets';
-export * from './ranking';
 export { validateSearchPlan } from './plan/validate';
+export * from './ranking';
 export { type SamplerName, samplerFor } from './samplers/select';
 export * from './spec';

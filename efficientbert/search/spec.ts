@@ -206,10 +206,7 @@ export function validateSearchSpec(spec: SearchSpec): FieldError[] {
   }
   posInt('top_k', spec.topK, LIMITS.maxTopK);
   const verify = spec.verifyRanking;
-  if (
-    verify !== undefined &&
-    (!Number.isInteger(verify) || verify < 0 || verify > LIMITS.maxVerifyRanking)
-  ) {
+  if (verify !== undefined && (!Number.isInteger(verify) || verify < 0 || verify > LIMITS.maxVerifyRanking)) {
     // More than there are distinct candidates is fine (the check trains what there is).
     err('verify_ranking', `must be an integer in [0, ${LIMITS.maxVerifyRanking}], got ${String(verify)}`);
   }
