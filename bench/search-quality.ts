@@ -5,11 +5,10 @@
  *
  * Runs one whole search in-process with the real trainer (the same driver and activities as the
  * Temporal workflows) on SST-2, which trains the winner and the baseline (the search's own
- * `baseline` step). Then, for the proxy-vs-final rank correlation, trains the `--verify-ranking`
- * best distinct candidates of stages 1-2 through the same final recipe from the same shared
- * supernet and teacher set (as the baseline step does: the final training without export) and
- * computes Kendall's tau-b between their proxy rewards and their final dev accuracies. Prints one
- * JSON object: {"winner":{"devMetric","params"},"baseline":{...},"kendallTau",...}.
+ * `baseline` step) and, with `verifyRanking`, the search's own rank check: the `--verify-ranking`
+ * best distinct candidates of stages 1-2 through the baseline's final recipe, and Kendall's tau-b
+ * between their proxy rewards and their final dev accuracies. Prints one JSON object:
+ * {"winner":{"devMetric","params"},"baseline":{...},"kendallTau",...}.
  *
  *   node --import tsx bench/search-quality.ts [--preset small] [--seed 1] [--verify-ranking 5]
  *     [--parallelism 1] [--data DIR]
@@ -20,14 +19,12 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { DirArtifactStore } from '../efficientbert/artifacts';
 import { isPresetName } from '../efficientbert/core/presets';
-import { type CandidateResult, resolveSearchSpec, type SearchSpec } from '../efficientbert/search';
+import { resolveSearchSpec, type SearchSpec } from '../efficientbert/search';
 import { countParameters } from '../efficientbert/space/params';
 import { parseArchitecture } from '../efficientbert/space/parse';
 import { PRESETS } from '../efficientbert/space/presets';
-import { createActivities } from '../workflows/activities';
-import { trainInput } from '../workflows/definitions';
 import { runSearchInProcess } from '../workflows/in-process';
-import { kendallTau, round3 } from './lib/stats';
+import { round3 } from './lib/stats';
 
 const { values: args } = parseArgs({
   options: {
@@ -54,6 +51,7 @@ async function main(): Promise<void> {
     seed: Number(args.seed),
     dataDir: args.data!,
     parallelism: Number(args.parallelism),
+    verifyRanking: verify,
     // The final recipe trains SST-2 only: the winner and baseline are compared on it.
     method: { final: { tasks: [TASK] } },
   });
@@ -64,46 +62,20 @@ async function main(): Promise<void> {
     log(`search: preset ${preset}, seed ${spec.seed}, stages ${JSON.stringify(spec.stages)}`);
     const outcome = await runSearchInProcess('quality', spec, { store, trainer: 'kd' });
     const searchSeconds = (Date.now() - started) / 1000;
-    const { final, baseline, winner, warmup, sharing } = outcome;
+    const { final, baseline, winner } = outcome;
     if (final?.status !== 'ok' || !winner) throw new Error(`the search trained no winner: ${outcome.error}`);
     if (baseline?.status !== 'ok') throw new Error(`the baseline failed: ${baseline?.error}`);
 
-    // The best distinct architectures of stages 1-2 by proxy reward, trained fully.
-    const proxyBoard = outcome.stages
-      .filter((s) => s.stage !== 'stage3')
-      .flatMap((s) => s.leaderboard)
-      .filter((r) => r.status === 'ok' && r.duplicateOf === undefined && r.carriedFrom === undefined)
-      .sort((a, b) => b.reward - a.reward);
-    const picked: CandidateResult[] = [];
-    for (const r of proxyBoard)
-      if (picked.length < verify && !picked.some((p) => p.arch === r.arch)) picked.push(r);
-    const { trainCandidate } = createActivities({ store, trainer: 'kd' });
-    const shared: SearchSpec = {
-      ...spec,
-      teacherRef: warmup!.teacherRef!,
-      supernetRef: sharing!.checkpointRef!,
-    };
-    const verified: { id: string; proxy: number; final: number; params: number }[] = [];
-    for (const [i, r] of picked.entries()) {
-      log(`verify ${i + 1}/${picked.length}: ${r.id} (proxy ${r.reward.toFixed(4)})`);
-      // The baseline step is the final recipe without export: what a full training of r is here.
-      const full = await trainCandidate(
-        trainInput(shared, {
-          searchId: `quality-verify-${i}`,
-          id: 'baseline',
-          stage: 'baseline',
-          index: 0,
-          arch: r.arch,
-          seed: spec.seed,
-        }),
-      );
-      if (full.status !== 'ok') throw new Error(`verifying ${r.id} failed: ${full.error}`);
-      verified.push({ id: r.id, proxy: r.reward, final: full.metrics![METRIC]!, params: params(r.arch) });
-    }
-    const tau = kendallTau(
-      verified.map((v) => v.proxy),
-      verified.map((v) => v.final),
-    );
+    const check = outcome.rankingCheck;
+    if (!check) throw new Error('the search ran no rank check');
+    const failed = check.entries.find((e) => e.final.status !== 'ok');
+    if (failed) throw new Error(`verifying ${failed.candidateId} failed: ${failed.final.error}`);
+    const verified = check.entries.map((e) => ({
+      id: e.candidateId,
+      proxy: e.proxyReward,
+      final: e.final.metrics![METRIC]!,
+      params: params(e.arch),
+    }));
     const winnerDev = final.metrics![METRIC]!;
     const baselineDev = baseline.metrics![METRIC]!;
     const result = {
@@ -118,7 +90,8 @@ async function main(): Promise<void> {
         target: 'winner beats the baseline at equal or fewer parameters',
         met: winnerDev > baselineDev && params(winner.arch) <= params(baseline.arch),
       },
-      kendallTau: Number.isNaN(tau) ? null : round3(tau),
+      // The search's tau is over final rewards, which for the SST-2-only final recipe are METRIC.
+      kendallTau: check.kendallTau === undefined ? null : round3(check.kendallTau),
       verified: verified.map((v) => ({ ...v, proxy: round3(v.proxy), final: round3(v.final) })),
       seconds: { search: Math.round(searchSeconds), total: Math.round((Date.now() - started) / 1000) },
     };

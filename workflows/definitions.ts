@@ -14,6 +14,7 @@ import type {
   CandidateResult,
   CandidateSpec,
   CandidateStage,
+  RankingCheck,
   SearchOutcome,
   SearchSpec,
   StageName,
@@ -54,6 +55,12 @@ export const stageReportSignal = defineSignal<[report: StageReport]>('stageRepor
 
 export const progressQuery = defineQuery<SearchProgress>('progress');
 export const stageProgressQuery = defineQuery<StageReport>('stageProgress');
+/**
+ * Stage workflow: every candidate it has evaluated, in evaluation order (ListCandidates). Those
+ * outside the top k of an earlier run of a continue-as-new chain are compact (compactStageState):
+ * id, stage, index, arch, status, reward and where their outcome came from.
+ */
+export const stageCandidatesQuery = defineQuery<readonly CandidateResult[]>('stageCandidates');
 
 export interface StageReport {
   readonly stage: StageName;
@@ -124,6 +131,8 @@ export interface SearchProgress {
   readonly final?: CandidateResult;
   /** The plain baseline at the winner's parameter budget, trained like the winner (its yardstick). */
   readonly baseline?: CandidateResult;
+  /** The proxy-vs-final rank check, once it is done (specs with `verifyRanking`). */
+  readonly rankingCheck?: RankingCheck;
   readonly outcomeRef?: string;
   /** Names of the models the search registered in the inference repository. */
   readonly models?: readonly string[];
@@ -144,7 +153,7 @@ export function trainInput(spec: SearchSpec, candidate: CandidateSpec): TrainCan
     preset: spec.preset,
     tasks: spec.tasks,
     steps:
-      candidate.stage === 'final' || candidate.stage === 'baseline'
+      candidate.stage === 'final' || candidate.stage === 'baseline' || candidate.stage === 'verify'
         ? spec.budget.finalSteps
         : spec.budget.steps,
     checkpointEvery: spec.budget.checkpointEvery,

@@ -15,6 +15,7 @@ import {
   type CandidateResult,
   LIMITS,
   leaderboard,
+  type RankingCheck,
   runSearch,
   type SearchOutcome,
   STAGES,
@@ -74,6 +75,9 @@ export async function searchWorkflow(input: SearchWorkflowInput): Promise<Search
   let winner: CandidateResult | undefined;
   let final: CandidateResult | undefined;
   let baseline: CandidateResult | undefined;
+  // The rank check's trainings: as many as the spec asks until the picks are known (maybe fewer).
+  let verifyPlanned = spec.verifyRanking ?? 0;
+  let rankingCheck: RankingCheck | undefined;
   const trained: CandidateResult[] = [];
   let outcomeRef: string | undefined;
   let servedModels: readonly string[] = [];
@@ -150,8 +154,9 @@ export async function searchWorkflow(input: SearchWorkflowInput): Promise<Search
       results.push(...(done?.leaderboard ?? r?.leaderboard ?? []));
     }
     // Support trainings count as one evaluation each: the warm-up (unless the spec brings a
-    // supernet), the weight-sharing supernet, the final training and the baseline's.
-    planned += spec.supernetRef === undefined ? 4 : 3;
+    // supernet), the weight-sharing supernet, the final training and the baseline's; and each of
+    // the rank check's.
+    planned += (spec.supernetRef === undefined ? 4 : 3) + verifyPlanned;
     evaluated += trained.length;
     if (final) results.push(final);
     const board = leaderboard(results, topK);
@@ -170,10 +175,14 @@ export async function searchWorkflow(input: SearchWorkflowInput): Promise<Search
       planned,
       stageEvaluated: current
         ? (reports[current]?.evaluated ?? 0)
-        : trained.some((t) => t.stage === phase)
-          ? 1
-          : 0,
-      stagePlanned: current ? spec.stages[current] : phase === 'pending' || phase === 'done' ? 0 : 1,
+        : trained.filter((t) => t.stage === phase).length,
+      stagePlanned: current
+        ? spec.stages[current]
+        : phase === 'verify'
+          ? verifyPlanned
+          : phase === 'pending' || phase === 'done'
+            ? 0
+            : 1,
       leaderboard: board,
       parallelism: control.parallelism,
       startedAtMs,
@@ -184,6 +193,7 @@ export async function searchWorkflow(input: SearchWorkflowInput): Promise<Search
       ...(winner ? { winner } : {}),
       ...(final ? { final } : {}),
       ...(baseline ? { baseline } : {}),
+      ...(rankingCheck ? { rankingCheck } : {}),
       ...(outcomeRef ? { outcomeRef } : {}),
       ...(servedModels.length ? { models: servedModels } : {}),
       ...(error ? { error } : {}),
@@ -197,6 +207,10 @@ export async function searchWorkflow(input: SearchWorkflowInput): Promise<Search
     outcome = await runSearch(searchId, spec, {
       shouldContinue: () => !control.cancelled,
       trainsBaseline: () => patched('train-baseline'),
+      verifiesRanking: () => patched('verify-ranking'),
+      onRankingPicked: (picks) => {
+        verifyPlanned = picks.length;
+      },
       onStageStart: (s) => {
         phase = s;
         setStatus(control.paused ? 'PAUSED' : 'RUNNING');
@@ -260,6 +274,7 @@ export async function searchWorkflow(input: SearchWorkflowInput): Promise<Search
     }
   }
   winner = outcome.winner ?? winner;
+  rankingCheck = outcome.rankingCheck;
   const modelRef = outcome.final?.status === 'ok' ? outcome.final.modelRef : undefined;
   if (modelRef && !outcome.cancelled) {
     // Registration is what makes the winner servable: the inference server watches the repository.

@@ -32,6 +32,7 @@ import {
   resumeSignal,
   type StageReport,
   type StageWorkflowInput,
+  stageCandidatesQuery,
   stageProgressQuery,
   stageReportSignal,
   type TrainingOptions,
@@ -88,6 +89,7 @@ export async function stageWorkflow(input: StageWorkflowInput): Promise<StageOut
     run: input.run,
   });
   setHandler(stageProgressQuery, report);
+  setHandler(stageCandidatesQuery, () => state.evaluated);
 
   const executor: SearchExecutor = {
     async evaluate(candidates) {

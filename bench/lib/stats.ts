@@ -27,23 +27,3 @@ export async function timed(run: () => Promise<unknown>): Promise<number> {
   await run();
   return Number(process.hrtime.bigint() - start) / 1e6;
 }
-
-/** Kendall's tau-b of paired samples: rank agreement in [-1, 1], ties counted as neither. */
-export function kendallTau(xs: readonly number[], ys: readonly number[]): number {
-  let concordant = 0;
-  let discordant = 0;
-  let tiesX = 0;
-  let tiesY = 0;
-  for (let i = 0; i < xs.length; i++)
-    for (let j = i + 1; j < xs.length; j++) {
-      const dx = Math.sign(xs[i]! - xs[j]!);
-      const dy = Math.sign(ys[i]! - ys[j]!);
-      if (dx === 0 && dy === 0) continue;
-      if (dx === 0) tiesX++;
-      else if (dy === 0) tiesY++;
-      else if (dx === dy) concordant++;
-      else discordant++;
-    }
-  const denominator = Math.sqrt((concordant + discordant + tiesX) * (concordant + discordant + tiesY));
-  return denominator === 0 ? Number.NaN : (concordant - discordant) / denominator;
-}

@@ -10,7 +10,12 @@ export const STAGES: readonly StageName[] = ['stage1', 'stage2', 'stage3'];
  * final training of the plain baseline the winner is measured against (./baseline.ts).
  */
 export type SupportStage = 'warmup' | 'sharing' | 'final' | 'baseline';
-export type CandidateStage = StageName | SupportStage;
+/**
+ * The proxy-vs-final rank check (./ranking.ts): the best stage 1-2 candidates, each through the
+ * baseline's final training again; several per search, so ids carry an index (`verify-0000`).
+ */
+export type VerifyStage = 'verify';
+export type CandidateStage = StageName | SupportStage | VerifyStage;
 /** Every kind of training in the order a search runs them. */
 const RUN_ORDER: readonly CandidateStage[] = [
   'warmup',
@@ -20,6 +25,7 @@ const RUN_ORDER: readonly CandidateStage[] = [
   'stage3',
   'final',
   'baseline',
+  'verify',
 ];
 
 export interface CandidateSpec {

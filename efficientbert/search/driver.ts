@@ -23,6 +23,7 @@ import {
   type SupportStage,
 } from './candidates';
 import { inheritedResult, splitDuplicates } from './duplicates';
+import { type RankingCheck, rankingCandidates, rankingCheckOf } from './ranking';
 import type { SearchSpec } from './spec';
 
 export interface SamplerContext {
@@ -75,6 +76,12 @@ export interface StageOutcome {
   readonly best?: CandidateResult;
   readonly leaderboard: readonly CandidateResult[];
   readonly stopped: boolean;
+  /**
+   * Stages 1-2 with `verifyRanking`: the stage's best distinct trained candidates, as many as the
+   * rank check verifies, chosen here from every candidate of the stage (the leaderboard alone
+   * can be crowded by duplicates). The search picks its overall best from these.
+   */
+  readonly rankingPool?: readonly CandidateResult[];
 }
 
 /**
@@ -172,7 +179,7 @@ export async function runStage(
       break;
     }
   }
-  return summarizeStage(plan, current, spec.topK, stopped);
+  return summarizeStage(plan, current, spec.topK, stopped, spec.verifyRanking ?? 0);
 }
 
 export function summarizeStage(
@@ -180,14 +187,17 @@ export function summarizeStage(
   state: StageState,
   k: number,
   stopped: boolean,
+  verifyRanking = 0,
 ): StageOutcome {
   const board = leaderboard(state.evaluated, k);
+  const pool = verifyRanking > 0 ? rankingCandidates(state.evaluated, verifyRanking) : [];
   const out = {
     stage: plan.stage,
     planned: plan.planned,
     evaluated: state.evaluated.length,
     leaderboard: board,
     stopped,
+    ...(pool.length > 0 ? { rankingPool: pool } : {}),
   };
   return board[0] === undefined ? out : { ...out, best: board[0] };
 }
@@ -236,6 +246,14 @@ export interface SearchDeps {
    * replays as it ran; absent means yes.
    */
   trainsBaseline?(): boolean;
+  /**
+   * Whether the search runs the rank check its spec asks for, after the baseline. Workflows answer
+   * with a Temporal patch marker (asked only when the spec asks for a check, which no search from
+   * before the check does); absent means yes.
+   */
+  verifiesRanking?(): boolean;
+  /** The candidates the rank check will train, before the first of them. */
+  onRankingPicked?(picks: readonly CandidateResult[]): void;
   onStageStart?(stage: CandidateStage): void;
   onStageDone?(outcome: StageOutcome): void;
   onTrained?(result: CandidateResult): void;
@@ -250,6 +268,8 @@ export interface SearchOutcome {
   readonly final?: CandidateResult;
   /** The plain baseline at the winner's parameter budget, through the same final training. */
   readonly baseline?: CandidateResult;
+  /** The proxy-vs-final rank check (`verifyRanking`), when the spec asked for one. */
+  readonly rankingCheck?: RankingCheck;
   readonly cancelled: boolean;
   /** Set when a support training failed for good: the search cannot go on without it. */
   readonly error?: string;
@@ -337,5 +357,34 @@ export async function runSearch(
   if (deps.trainsBaseline?.() === false) return outcome({ winner, final, cancelled: false });
   // A failed baseline is reported, not fatal: the winner is trained and served either way.
   const baseline = await runSupport('baseline', baselineArchitecture(spec.preset, winner.arch), working);
-  return outcome({ winner, final, baseline, cancelled: false });
+  const verify = spec.verifyRanking ?? 0;
+  if (verify === 0 || deps.verifiesRanking?.() === false)
+    return outcome({ winner, final, baseline, cancelled: false });
+  // The overall best come from each stage's own best (a candidate among the overall n best is
+  // among its stage's n best).
+  const picks = rankingCandidates(
+    stages.flatMap((s) => s.rankingPool ?? []),
+    verify,
+  );
+  deps.onRankingPicked?.(picks);
+  if (picks.length > 0) deps.onStageStart?.('verify');
+  const finals: CandidateResult[] = [];
+  for (const [index, pick] of picks.entries()) {
+    if (!deps.shouldContinue()) return outcome({ winner, final, baseline, cancelled: true });
+    // The baseline's training exactly (seed, supernet, teacher): only the architecture differs.
+    const result = await deps.train(
+      {
+        searchId,
+        id: candidateId('verify', index),
+        stage: 'verify',
+        index,
+        arch: pick.arch,
+        seed: seeds.baseline,
+      },
+      working,
+    );
+    deps.onTrained?.(result);
+    finals.push(result);
+  }
+  return outcome({ winner, final, baseline, rankingCheck: rankingCheckOf(picks, finals), cancelled: false });
 }

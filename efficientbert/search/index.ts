@@ -7,5 +7,6 @@ export * from './driver';
 export * from './plan/method';
 export * from './plan/presets';
 export { validateSearchPlan } from './plan/validate';
+export * from './ranking';
 export { type SamplerName, samplerFor } from './samplers/select';
 export * from './spec';

@@ -55,6 +55,11 @@ export interface SearchSpec {
   readonly topK: number;
   /** The trainings' settings (warm-up, proxy, weight sharing, scoring, final), complete. */
   readonly method: MethodSettings;
+  /**
+   * After the baseline, train this many of the best distinct stage 1-2 candidates through the same
+   * final training and rank-correlate proxy and final rewards (./ranking.ts). Absent: none.
+   */
+  readonly verifyRanking?: number;
 }
 
 /** A search as a caller asks for it: whatever it leaves out comes from the preset or `DEFAULTS`. */
@@ -76,6 +81,8 @@ export interface SearchRequest {
   readonly topK?: number;
   /** Field-by-field overrides of the preset's trainings. */
   readonly method?: MethodOverrides;
+  /** 0 or absent: no rank check. */
+  readonly verifyRanking?: number;
 }
 
 export const LIMITS = {
@@ -84,6 +91,8 @@ export const LIMITS = {
   maxBatchSize: 1000,
   maxTopK: 1000,
   maxSteps: 10_000_000,
+  /** Each verified candidate is a full final training: a handful is what a rank check needs. */
+  maxVerifyRanking: 20,
 } as const;
 
 export const DEFAULTS = {
@@ -138,6 +147,8 @@ export function resolveSearchSpec(request: SearchRequest): SearchSpec {
     ...optional('paramRange', range),
     topK: request.topK ?? DEFAULTS.topK,
     method,
+    // 0 stays absent, so a spec from before the rank check hashes (StartSearch idempotency) the same.
+    ...optional('verifyRanking', request.verifyRanking === 0 ? undefined : request.verifyRanking),
   };
 }
 
@@ -194,6 +205,11 @@ export function validateSearchSpec(spec: SearchSpec): FieldError[] {
     if (!(lo >= 0 && hi > lo)) err('param_range', `must satisfy 0 <= min < max, got [${lo}, ${hi}]`);
   }
   posInt('top_k', spec.topK, LIMITS.maxTopK);
+  const verify = spec.verifyRanking;
+  if (verify !== undefined && (!Number.isInteger(verify) || verify < 0 || verify > LIMITS.maxVerifyRanking)) {
+    // More than there are distinct candidates is fine (the check trains what there is).
+    err('verify_ranking', `must be an integer in [0, ${LIMITS.maxVerifyRanking}], got ${String(verify)}`);
+  }
   if (spec.teacherRef !== undefined && !ARTIFACT_REF.test(spec.teacherRef)) {
     err('teacher_ref', 'must be an artifact ref sha256:<64 hex>');
   }

@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import type { Architecture } from '../../efficientbert/space/ast';
 import { parseArchitecture, parseLayer } from '../../efficientbert/space/parse';
 import { mathExpr, printArchitecture } from '../../efficientbert/space/print';
+import { candidateListTable } from './candidate-list';
 import { curveSpec } from './curve-figure';
 import { ffnCurve } from './ffn-curve';
 import { escapeHtml, utc } from './format';
@@ -15,6 +16,7 @@ import { layerSize } from './layer-text';
 import { leaderboardTable, TOP_PER_STAGE } from './leaderboard';
 import { type CostAxis, costRows, LATENCY_AXIS, PARAMETERS_AXIS, paretoSpec } from './pareto-figure';
 import { progressRows, progressSpec } from './progress-figure';
+import { rankingCheckHtml } from './ranking-check';
 import type { CandidateReport, ReportData } from './report-data';
 import { summaryHtml } from './summary';
 import { renderSvg } from './vega-svg';
@@ -135,6 +137,24 @@ export async function renderSearchReport(data: ReportData, outDir: string): Prom
       leaderboardTable(data.preset.config, data.stages, winner?.id),
       `The ${TOP_PER_STAGE} best candidates of each stage by reward, ranked within the stage. Per layer: ` +
         'X stacked blocks × intermediate width I = floor(F / Y), F the full FFN width, then the FFN.',
+    ),
+    ...(data.rankingCheck
+      ? [
+          section(
+            'ranking',
+            'Proxy vs final ranking',
+            rankingCheckHtml(data.rankingCheck),
+            'The best distinct stage 1-2 candidates by proxy reward, each trained again by the final ' +
+              'recipe (as the baseline is), best proxy reward first.',
+          ),
+        ]
+      : []),
+    section(
+      'candidates',
+      'Every candidate',
+      candidateListTable(data.stages, data.unscored ?? []),
+      'Each evaluated candidate of every stage, in evaluation order; unscored ones (failed or invalid) ' +
+        'have no parameters or reward.',
     ),
   ];
   const subtitle =

@@ -50,6 +50,36 @@ export interface BaselineReport {
   readonly metrics: Readonly<Record<string, number>>;
 }
 
+/**
+ * An evaluated candidate with no score to plot (its training failed, or its architecture was
+ * invalid): listed with the rest, left out of the figures. Its architecture may not even parse.
+ */
+export interface UnscoredCandidate {
+  readonly id: string;
+  readonly stage: string;
+  readonly architecture: string;
+  readonly status: 'invalid' | 'failed';
+  readonly error: string;
+}
+
+/** One candidate of the rank check: its proxy reward in the search and its final training's. */
+export interface RankingEntryReport {
+  readonly candidateId: string;
+  readonly architecture: string;
+  readonly parameters: number;
+  readonly proxyReward: number;
+  /** Null where the final training failed. */
+  readonly finalReward: number | null;
+  readonly metrics: Readonly<Record<string, number>>;
+}
+
+/** The search's proxy-vs-final rank check (`--verify-ranking`). */
+export interface RankingCheckReport {
+  readonly entries: readonly RankingEntryReport[];
+  /** Kendall's tau-b of proxy vs final reward; null where it is undefined (fewer than two, ties). */
+  readonly kendallTau: number | null;
+}
+
 export interface ReportData {
   readonly searchId: string;
   readonly seed: number;
@@ -62,6 +92,10 @@ export interface ReportData {
   readonly winner: WinnerReport;
   /** Absent for a search that ended before its baseline was trained (or a report made before there was one). */
   readonly baseline?: BaselineReport;
+  /** Candidates of the stages with no score (failed, invalid); absent or empty when none. */
+  readonly unscored?: readonly UnscoredCandidate[];
+  /** Absent for a search without a rank check. */
+  readonly rankingCheck?: RankingCheckReport;
 }
 
 export class ReportDataError extends Error {
@@ -221,6 +255,46 @@ function winner(value: unknown, field: string, config: StudentConfig): WinnerRep
   };
 }
 
+function unscored(value: unknown, field: string): UnscoredCandidate {
+  const raw = object(value, field);
+  const status = string(raw.status, `${field}.status`);
+  if (status !== 'invalid' && status !== 'failed')
+    throw new ReportDataError(`${field}.status`, `expected 'invalid' or 'failed', got '${status}'`);
+  if (typeof raw.error !== 'string') throw new ReportDataError(`${field}.error`, `expected a string`);
+  return {
+    id: string(raw.id, `${field}.id`),
+    stage: string(raw.stage, `${field}.stage`),
+    architecture: string(raw.architecture, `${field}.architecture`),
+    status,
+    error: raw.error,
+  };
+}
+
+function rankingEntry(value: unknown, field: string, config: StudentConfig): RankingEntryReport {
+  const raw = object(value, field);
+  return {
+    candidateId: string(raw.candidateId, `${field}.candidateId`),
+    architecture: architecture(raw.architecture, `${field}.architecture`, config),
+    parameters: count(raw.parameters, `${field}.parameters`),
+    proxyReward: finite(raw.proxyReward, `${field}.proxyReward`),
+    finalReward: raw.finalReward === null ? null : finite(raw.finalReward, `${field}.finalReward`),
+    metrics: metricsOf(raw.metrics, `${field}.metrics`),
+  };
+}
+
+function rankingCheck(value: unknown, field: string, config: StudentConfig): RankingCheckReport {
+  const raw = object(value, field);
+  const tau = raw.kendallTau === null ? null : finite(raw.kendallTau, `${field}.kendallTau`);
+  if (tau !== null && (tau < -1 || tau > 1))
+    throw new ReportDataError(`${field}.kendallTau`, `expected null or a tau in [-1, 1], got ${tau}`);
+  return {
+    entries: array(raw.entries, `${field}.entries`).map((e, i) =>
+      rankingEntry(e, `${field}.entries[${i}]`, config),
+    ),
+    kendallTau: tau,
+  };
+}
+
 /** Checks `value` field by field and returns it typed; throws ReportDataError naming the field. */
 export function validateReportData(value: unknown): ReportData {
   const raw = object(value, 'report');
@@ -258,5 +332,11 @@ export function validateReportData(value: unknown): ReportData {
     stages,
     winner: winner(raw.winner, 'winner', config),
     ...(raw.baseline === undefined ? {} : { baseline: baseline(raw.baseline, 'baseline', config) }),
+    ...(raw.unscored === undefined
+      ? {}
+      : { unscored: array(raw.unscored, 'unscored').map((u, i) => unscored(u, `unscored[${i}]`)) }),
+    ...(raw.rankingCheck === undefined
+      ? {}
+      : { rankingCheck: rankingCheck(raw.rankingCheck, 'rankingCheck', config) }),
   };
 }

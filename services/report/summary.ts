@@ -1,5 +1,6 @@
 /** The report's opening: what was searched, how long it took, and what came out. */
 import { duration, escapeHtml, grouped, latency, millions, score, utc } from './format';
+import { tauText } from './ranking-check';
 import type { ReportData } from './report-data';
 
 function facts(entries: readonly (readonly [string, string])[]): string {
@@ -60,6 +61,9 @@ export function summaryHtml(data: ReportData, winnerId: string | undefined): str
       latency(winner.latencyMs),
     ],
     ...baselineFacts(data),
+    ...(data.rankingCheck
+      ? ([['Kendall’s tau, proxy vs final', tauText(data.rankingCheck.kendallTau)]] as [string, string][])
+      : []),
   ]);
   const stageRows = data.stages.map((s) => {
     const best = s.candidates.reduce((m, c) => Math.max(m, c.reward), Number.NEGATIVE_INFINITY);

@@ -4,6 +4,7 @@ import { isPresetName } from '../../efficientbert/core/presets';
 import {
   type CandidateResult,
   presetError,
+  type RankingCheck,
   resolveSearchSpec,
   type SearchSpec,
 } from '../../efficientbert/search';
@@ -26,6 +27,7 @@ export interface PbSearchSpec {
   top_k: number;
   method?: PbMethod | null;
   data?: PbDataSpec | null;
+  verify_ranking: number;
 }
 
 export type PbStatus =
@@ -95,6 +97,7 @@ export function specFromPb(pb: PbSearchSpec | null | undefined): { spec?: Search
     data,
     teacherRef: set(pb.teacher_ref),
     supernetRef: set(pb.supernet_ref),
+    verifyRanking: set(pb.verify_ranking),
     paramRange:
       range && (range.min_millions || range.max_millions)
         ? [range.min_millions, range.max_millions]
@@ -130,6 +133,7 @@ export function specToPb(spec: SearchSpec): PbSearchSpec {
     top_k: spec.topK,
     method: methodToPb(spec.method),
     data: spec.data ? dataToPb(spec.data) : null,
+    verify_ranking: spec.verifyRanking ?? 0,
   };
 }
 
@@ -150,6 +154,23 @@ export function candidateToPb(c: CandidateResult | undefined) {
     model_ref: c.modelRef ?? '',
     duplicate_of: c.duplicateOf ?? '',
     carried_from: c.carriedFrom ?? '',
+  };
+}
+
+export function rankingCheckToPb(check: RankingCheck | undefined) {
+  if (!check) return null;
+  return {
+    entries: check.entries.map((e) => ({
+      candidate_id: e.candidateId,
+      arch: e.arch,
+      proxy_reward: e.proxyReward,
+      final_reward: e.final.reward,
+      metrics: { ...e.final.metrics },
+      final_id: e.final.id,
+      status: e.final.status,
+      error: e.final.error ?? '',
+    })),
+    ...(check.kendallTau === undefined ? {} : { kendall_tau: check.kendallTau }),
   };
 }
 

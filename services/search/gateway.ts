@@ -19,7 +19,13 @@ import {
   WorkflowUpdateFailedError,
 } from '@temporalio/client';
 import { type ArtifactStore, artifactStoreFromEnv } from '../../efficientbert/artifacts';
-import { LIMITS, type SearchSpec, validateSearchSpec } from '../../efficientbert/search';
+import {
+  type CandidateResult,
+  LIMITS,
+  type SearchSpec,
+  STAGES,
+  validateSearchSpec,
+} from '../../efficientbert/search';
 import {
   cancelSignal,
   DEFAULT_TRAINING_OPTIONS,
@@ -33,6 +39,7 @@ import {
   STAGE_ATTR,
   STATUS_ATTR,
   setParallelismUpdate,
+  stageCandidatesQuery,
   TASK_QUEUE,
   type TrainingOptions,
 } from '../../workflows/definitions';
@@ -314,6 +321,28 @@ export class SearchGateway {
       ...(memo.requestId ? { requestId: memo.requestId } : {}),
       ...(result ? { result } : {}),
     };
+  }
+
+  /**
+   * Every candidate of stages 1-3 so far, in evaluation order. They live in the stage workflows'
+   * state (`<searchId>/stage1..3`, the search's own progress keeps only leaderboards), so each
+   * stage that has started is queried; closed ones are answered by a worker replaying them.
+   */
+  async candidates(searchId: string): Promise<CandidateResult[]> {
+    await this.describe(searchId);
+    const perStage = await Promise.all(
+      STAGES.map(async (stage) => {
+        try {
+          return await this.call((c) =>
+            c.workflow.getHandle(`${searchId}/${stage}`).query(stageCandidatesQuery),
+          );
+        } catch (err) {
+          if (err instanceof WorkflowNotFoundError || grpcCodeOf(err) === grpc.status.NOT_FOUND) return [];
+          throw err;
+        }
+      }),
+    );
+    return perStage.flat();
   }
 
   async signal(searchId: string, which: 'pause' | 'resume' | 'cancel', reason?: string): Promise<SearchView> {

@@ -2,10 +2,12 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { SearchStatus } from '../../workflows/definitions';
 import { STAGE_ATTR, STATUS_ATTR } from '../../workflows/definitions';
+import { candidatePage } from './candidate-pages';
 import {
   candidateToPb,
   type PbSearchSpec,
   progressToPb,
+  rankingCheckToPb,
   specToPb,
   statusFromPb,
   statusToPb,
@@ -23,6 +25,7 @@ export function infoToPb(v: SearchView) {
     winner: candidateToPb(p?.winner),
     final: candidateToPb(p?.final),
     baseline: candidateToPb(p?.baseline),
+    ranking_check: rankingCheckToPb(p?.rankingCheck),
     outcome_ref: p?.outcomeRef ?? '',
     error: p?.error ?? '',
     workflow_status: v.workflowStatus,
@@ -42,6 +45,7 @@ export interface Req {
   status: string;
   stage: string;
   page_size: number;
+  page_token: string;
   interval_ms: number;
 }
 
@@ -77,6 +81,15 @@ export function searchHandlers(gateway: SearchGateway): grpc.UntypedServiceImple
       const entries = view.progress?.leaderboard ?? [];
       const k = req.top_k ? Math.min(req.top_k, entries.length) : entries.length;
       return { search_id: view.searchId, entries: entries.slice(0, k).map(candidateToPb) };
+    }),
+    ListCandidates: unary(async (req) => {
+      const page = candidatePage(await gateway.candidates(req.search_id), req.page_size, req.page_token);
+      return {
+        search_id: req.search_id,
+        candidates: page.candidates.map(candidateToPb),
+        next_page_token: page.nextPageToken,
+        total: page.total,
+      };
     }),
     ListSearches: unary(async (req) => {
       const wfs = await gateway.list(statusFromPb(req.status), req.stage, req.page_size);

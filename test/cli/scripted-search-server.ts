@@ -1,9 +1,11 @@
 /**
  * An efficientbert.v1.Search server that plays back scripted progress events, so that `search
  * watch` and `search report` can be tested without running a search. Searches: `search-ok` and
- * `search-ok-2` end COMPLETED, `search-failed` ends FAILED; any other id is NOT_FOUND. GetSearch and
- * GetLeaderboard answer with the search as it ended; a COMPLETED search lists its served model
- * `<id>-sst2` (two such searches, so that a test can serve one model and not the other).
+ * `search-ok-2` end COMPLETED, `search-failed` ends FAILED; any other id is NOT_FOUND. GetSearch,
+ * GetLeaderboard and ListCandidates answer with the search as it ended; a COMPLETED search lists its
+ * served model `<id>-sst2` (two such searches, so that a test can serve one model and not the
+ * other). `search-ok` ran a rank check; its candidates come two per page, and more of them than the
+ * leaderboard holds (one failed).
  */
 import * as grpc from '@grpc/grpc-js';
 import { clientConstructor } from '../../services/grpc/protos';
@@ -19,16 +21,59 @@ const SPEC = {
   stages: { stage1_candidates: 4, stage2_candidates: 2, stage3_candidates: 2 },
 };
 
-function candidate(id: string, reward: number): Message {
+const ARCH = 'linear1_1(gelu(linear1_1(x,wb1)),wb2), linear1_1(gelu(linear1_1(x,wb1)),wb2)';
+
+function candidate(id: string, reward: number, status = 'ok'): Message {
   return {
     id,
     stage: id.split('-')[0],
-    index: 0,
-    arch: 'linear1_1(gelu(linear1_1(x,wb1)),wb2), linear1_1(gelu(linear1_1(x,wb1)),wb2)',
-    status: 'ok',
+    index: Number(id.split('-')[1]),
+    arch: ARCH,
+    status,
     reward,
+    error: '',
   };
 }
+
+/** Every candidate of the scripted searches: the leaderboard's two and those below it. */
+const CANDIDATES = [
+  candidate('stage1-0000', 0.74),
+  candidate('stage1-0001', 0.52),
+  candidate('stage1-0002', 0.81),
+  { ...candidate('stage1-0003', 0, 'failed'), error: 'trainer exited with SIGKILL' },
+  candidate('stage2-0000', 0.81),
+];
+
+const RANKING_CHECK = {
+  entries: [
+    {
+      candidate_id: 'stage1-0002',
+      arch: ARCH,
+      proxy_reward: 0.81,
+      final_reward: 0.86,
+      status: 'ok',
+      metrics: {},
+    },
+    {
+      candidate_id: 'stage1-0000',
+      arch: ARCH,
+      proxy_reward: 0.74,
+      final_reward: 0.88,
+      status: 'ok',
+      metrics: {},
+    },
+    {
+      candidate_id: 'stage1-0001',
+      arch: ARCH,
+      proxy_reward: 0.52,
+      final_reward: 0.7,
+      status: 'ok',
+      metrics: {},
+    },
+  ],
+  kendall_tau: 1 / 3,
+};
+const CANDIDATES_PER_PAGE = 2;
 
 function event(
   searchId: string,
@@ -96,7 +141,23 @@ export async function startScriptedSearchServer(): Promise<{ address: string; cl
       if (!events) return cb(notFound(call.request.search_id) as grpc.ServiceError);
       const { search_id, status, progress } = events.at(-1)!;
       const models = status === 'SEARCH_STATUS_COMPLETED' ? [`${search_id}-${SPEC.tasks[0]}`] : [];
-      cb(null, { search_id, status, progress, spec: SPEC, models });
+      const check = search_id === 'search-ok' ? { ranking_check: RANKING_CHECK } : {};
+      cb(null, { search_id, status, progress, spec: SPEC, models, ...check });
+    },
+    ListCandidates: (
+      call: grpc.ServerUnaryCall<{ search_id: string; page_token: string }, unknown>,
+      cb: grpc.sendUnaryData<unknown>,
+    ) => {
+      const { search_id, page_token } = call.request;
+      if (!script(search_id)) return cb(notFound(search_id) as grpc.ServiceError);
+      const offset = Number(page_token || 0);
+      const end = offset + CANDIDATES_PER_PAGE;
+      cb(null, {
+        search_id,
+        candidates: CANDIDATES.slice(offset, end),
+        next_page_token: end < CANDIDATES.length ? String(end) : '',
+        total: CANDIDATES.length,
+      });
     },
     GetLeaderboard: (
       call: grpc.ServerUnaryCall<{ search_id: string }, unknown>,

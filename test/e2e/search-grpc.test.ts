@@ -6,12 +6,19 @@ import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import * as protobuf from 'protobufjs';
 import { DirArtifactStore } from '../../efficientbert/artifacts';
+import { kendallTauB } from '../../efficientbert/search/ranking';
 import { clientConstructor, HEALTH_SERVICE } from '../../services/grpc/protos';
 import { loadSearchProtos } from '../../services/search/protos';
 import { type RunningSearchServer, startSearchServer } from '../../services/search/server';
 import { runSearchInProcess } from '../../workflows/in-process';
 import { grpcPbSpec, type Reply, SearchTestClient } from '../helpers/temporal-grpc';
-import { FAST_SPEC, FAST_TRAINING, trainingRecords } from '../helpers/temporal-search';
+import {
+  FAST_SPEC,
+  FAST_TRAINING,
+  midTraining,
+  trainingRecords,
+  waitForRecords,
+} from '../helpers/temporal-search';
 import { freePort, TestTemporalServer } from '../helpers/temporal-server';
 import { bundleWorkflowsToFile, WorkerProcess } from '../helpers/temporal-worker';
 
@@ -40,13 +47,17 @@ describe('efficientbert.v1.Search over a real Temporal dev server', { timeout: 6
   let worker: WorkerProcess;
   let api: RunningSearchServer;
   let client: SearchTestClient;
+  let bundlePath: string;
+  const startWorker = () =>
+    WorkerProcess.start({ address: server.address, artifactsRoot: store.root, bundlePath });
 
   before(async () => {
     root = await fs.mkdtemp(path.join(tmpdir(), 'eb-grpc-'));
     store = new DirArtifactStore(path.join(root, 'artifacts'));
-    const [srv, bundlePath] = await Promise.all([TestTemporalServer.start(), bundleWorkflowsToFile()]);
+    const [srv, bundle] = await Promise.all([TestTemporalServer.start(), bundleWorkflowsToFile()]);
     server = srv;
-    worker = await WorkerProcess.start({ address: server.address, artifactsRoot: store.root, bundlePath });
+    bundlePath = bundle;
+    worker = await startWorker();
     api = await startSearchServer({ temporalAddress: server.address, training: FAST_TRAINING });
     client = new SearchTestClient(`127.0.0.1:${api.port}`);
   });
@@ -126,6 +137,118 @@ describe('efficientbert.v1.Search over a real Temporal dev server', { timeout: 6
     await rejectsWith(client.call('GetSearch', { search_id: 'no-such-search' }), grpc.status.NOT_FOUND);
     await rejectsWith(client.call('PauseSearch', { search_id: 'no-such-search' }), grpc.status.NOT_FOUND);
     await rejectsWith(client.call('GetLeaderboard', { search_id: 'no-such-search' }), grpc.status.NOT_FOUND);
+    await rejectsWith(client.call('ListCandidates', { search_id: 'no-such-search' }), grpc.status.NOT_FOUND);
+  });
+
+  it('rejects a verify_ranking above 20 with INVALID_ARGUMENT naming spec.verify_ranking', async () => {
+    const e = await rejectsWith(
+      client.call('StartSearch', { request_id: 'bad-verify', spec: grpcPbSpec({ verify_ranking: 21 }) }),
+      grpc.status.INVALID_ARGUMENT,
+      /spec\.verify_ranking must be an integer in \[0, 20\], got 21/,
+    );
+    assert.deepEqual(e.metadata.get('field'), ['spec.verify_ranking']);
+  });
+
+  it('runs the rank check durably: a worker killed mid-check, the same check as in-process', async () => {
+    const verify = 3;
+    const reference = runSearchInProcess(
+      'reference-verify',
+      { ...FAST_SPEC, verifyRanking: verify },
+      { store: new DirArtifactStore(path.join(root, 'ref-verify-artifacts')), trainer: 'fake' },
+    );
+    const spec = grpcPbSpec({ verify_ranking: verify });
+    const { search_id: id } = await client.call('StartSearch', { request_id: 'e2e-verify', spec });
+    // Kill the worker while the second verify training is between checkpoints.
+    let victim: string | undefined;
+    await waitForRecords(
+      store,
+      id,
+      (records) => {
+        victim = midTraining(records, 0);
+        return victim === 'verify-0001';
+      },
+      180_000,
+    );
+    await worker.kill('SIGKILL');
+    worker = await startWorker();
+    const events = await client.watch(id);
+    assert.equal(events.at(-1)!.status, 'SEARCH_STATUS_COMPLETED');
+    assert.ok(
+      events.some((e) => e.progress?.stage === 'verify'),
+      'progress showed the verify phase',
+    );
+    const info = await client.call('GetSearch', { search_id: id });
+    // 16 candidates, warm-up, sharing, final, baseline, and the three verify trainings.
+    assert.equal(info.progress.planned, 20 + verify);
+    assert.equal(info.progress.evaluated, 20 + verify);
+    const ref = (await reference).rankingCheck!;
+    assert.equal(ref.entries.length, verify);
+    const check = info.ranking_check;
+    assert.deepEqual(
+      check.entries.map((e: Reply) => [
+        e.candidate_id,
+        e.arch,
+        e.proxy_reward,
+        e.final_reward,
+        e.final_id,
+        e.status,
+      ]),
+      ref.entries.map((e) => [e.candidateId, e.arch, e.proxyReward, e.final.reward, e.final.id, 'ok']),
+    );
+    // The baseline's final recipe, without export: dev metrics, no model.
+    assert.ok(Object.keys(check.entries[0].metrics).length > 0);
+    assert.equal(check.kendall_tau, ref.kendallTau);
+    assert.equal(
+      check.kendall_tau,
+      kendallTauB(
+        check.entries.map((e: Reply) => e.proxy_reward),
+        check.entries.map((e: Reply) => e.final_reward),
+      ),
+    );
+    const records = await trainingRecords(store, id);
+    const restarts = records.filter((r) => r.candidateId === 'verify-0001' && r.event === 'start');
+    assert.ok(restarts.length >= 2, 'the killed verify training was started again');
+    for (const e of check.entries) assert.match(e.candidate_id, /^stage[12]-\d{4}$/);
+
+    // Every candidate, in pages: more than the leaderboard, the same ones on every page size.
+    const all: Reply[] = [];
+    let token = '';
+    let pages = 0;
+    do {
+      const page = await client.call('ListCandidates', { search_id: id, page_size: 5, page_token: token });
+      assert.equal(page.total, 16);
+      assert.ok(page.candidates.length <= 5);
+      all.push(...page.candidates);
+      token = page.next_page_token;
+      pages++;
+    } while (token !== '');
+    assert.equal(pages, 4);
+    assert.deepEqual(
+      all.map((c) => c.id),
+      [
+        ...Array.from({ length: 8 }, (_, i) => `stage1-000${i}`),
+        ...Array.from({ length: 4 }, (_, i) => `stage2-000${i}`),
+        ...Array.from({ length: 4 }, (_, i) => `stage3-000${i}`),
+      ],
+    );
+    const board = await client.call('GetLeaderboard', { search_id: id });
+    const onBoard = new Set(board.entries.map((c: Reply) => c.id));
+    assert.ok(
+      all.some((c) => !onBoard.has(c.id)),
+      'lists candidates off the leaderboard',
+    );
+    const whole = await client.call('ListCandidates', { search_id: id });
+    assert.deepEqual(whole.candidates, all);
+    assert.equal(whole.next_page_token, '');
+
+    for (const bad of ['not-a-token', Buffer.from('candidates:99').toString('base64url')]) {
+      const e = await rejectsWith(
+        client.call('ListCandidates', { search_id: id, page_token: bad }),
+        grpc.status.INVALID_ARGUMENT,
+        /page_token/,
+      );
+      assert.deepEqual(e.metadata.get('field'), ['page_token']);
+    }
   });
 
   it('runs a whole search: idempotent start, watched to the end, listed and ranked', async () => {

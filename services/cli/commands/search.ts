@@ -148,17 +148,29 @@ async function servedWinnerLatency(
   }
 }
 
+/** Every page of ListCandidates. */
+async function everyCandidate(rpc: RpcClient, id: string): Promise<Message[]> {
+  const all: Message[] = [];
+  let token = '';
+  do {
+    const page = await rpc.unary('ListCandidates', { search_id: id, page_size: 1000, page_token: token });
+    all.push(...(page.candidates ?? []));
+    token = page.next_page_token ?? '';
+  } while (token !== '');
+  return all;
+}
+
 async function report(rpc: RpcClient, args: ParsedArgs): Promise<number> {
   const id = oneId(args, 'report');
   const latencyRuns = intFlag(args.values, 'latency-runs') ?? DEFAULT_LATENCY_RUNS;
-  const [info, leaderboard] = await Promise.all([
+  const [info, candidates] = await Promise.all([
     rpc.unary('GetSearch', { search_id: id }),
-    rpc.unary('GetLeaderboard', { search_id: id }),
+    everyCandidate(rpc, id),
   ]);
   const latency = await servedWinnerLatency(args, info, latencyRuns);
   let data: ReturnType<typeof validateReportData>;
   try {
-    data = validateReportData(reportDataFromSearch(info, leaderboard, latency));
+    data = validateReportData(reportDataFromSearch(info, candidates, latency));
   } catch (err) {
     if (err instanceof ReportDataError)
       throw new UsageError(`cannot build the report of ${id}: ${err.message}`, EXIT.failure);
@@ -174,6 +186,14 @@ async function report(rpc: RpcClient, args: ParsedArgs): Promise<number> {
       searchId: id,
       status: statusName(info.status),
       winnerLatencyMs: latency?.p50Ms ?? null,
+      // Every candidate the report lists, and the rank check's answer where the search ran one.
+      candidates: [
+        ...data.stages.flatMap((s) =>
+          s.candidates.map((c) => ({ id: c.id, stage: c.stage, status: 'ok', reward: c.reward })),
+        ),
+        ...(data.unscored ?? []).map((u) => ({ id: u.id, stage: u.stage, status: u.status, reward: null })),
+      ],
+      rankingCheck: data.rankingCheck ?? null,
     });
   else {
     if (statusName(info.status) !== 'COMPLETED')
@@ -181,7 +201,7 @@ async function report(rpc: RpcClient, args: ParsedArgs): Promise<number> {
     if (latency)
       console.log(`winner ${latency.model}: ${latency.p50Ms.toFixed(2)} ms (${latencyNote(latency)})`);
     console.log(
-      `wrote ${rendered.htmlPath} (${rendered.svgPaths.length} figures; candidates: the leaderboard)`,
+      `wrote ${rendered.htmlPath} (${rendered.svgPaths.length} figures; ${candidates.length} candidates)`,
     );
   }
   return EXIT.ok;

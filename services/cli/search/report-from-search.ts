@@ -1,7 +1,7 @@
 /**
- * ReportData from what the Search API returns (GetSearch + GetLeaderboard). The API gives the
- * leaderboard (the search's top_k), not every candidate, so the report's stages hold the
- * leaderboard's candidates of each stage. A search measures no latency, so the candidates' is null
+ * ReportData from what the Search API returns (GetSearch + every page of ListCandidates): the
+ * report's stages hold every scored candidate of each stage, `unscored` the failed and invalid
+ * ones, and the rank check comes from SearchInfo.ranking_check. A search measures no latency, so the candidates' is null
  * (the type allows it and the report then leaves the latency figures out); the winner's is the
  * served model's, when the CLI could measure it (served-latency.ts). Parameter counts are exact:
  * computed from each architecture and the preset.
@@ -10,16 +10,41 @@
 import { countParameters } from '../../../efficientbert/space/params';
 import { parseArchitecture } from '../../../efficientbert/space/parse';
 import { presetByName } from '../../../efficientbert/space/presets';
-import type { CandidateReport, ReportData, StageReport } from '../../report/report-data';
+import type {
+  CandidateReport,
+  RankingCheckReport,
+  ReportData,
+  StageReport,
+  UnscoredCandidate,
+} from '../../report/report-data';
 import { EXIT, UsageError } from '../command';
 import type { Message } from '../rpc';
 import { latencyNote, type ServedLatency } from './served-latency';
 
 const SEARCH_STAGES = ['stage1', 'stage2', 'stage3'];
 
+/** An unset proto3 optional arrives absent (a oneof member gets no default). */
+function kendallTauOf(check: Message): number | null {
+  return typeof check.kendall_tau === 'number' ? check.kendall_tau : null;
+}
+
+function rankingCheckOf(check: Message, parameters: (arch: string) => number): RankingCheckReport {
+  return {
+    entries: (check.entries ?? []).map((e: Message) => ({
+      candidateId: e.candidate_id,
+      architecture: e.arch,
+      parameters: parameters(e.arch),
+      proxyReward: e.proxy_reward,
+      finalReward: e.status === 'ok' ? e.final_reward : null,
+      metrics: Object.fromEntries(Object.entries(e.metrics ?? {}).filter(([k]) => k !== 'loss')),
+    })),
+    kendallTau: kendallTauOf(check),
+  };
+}
+
 export function reportDataFromSearch(
   info: Message,
-  leaderboard: Message,
+  candidates: readonly Message[],
   servedLatency: ServedLatency | null,
 ): ReportData {
   const spec: Message | null = info.spec;
@@ -28,7 +53,20 @@ export function reportDataFromSearch(
     throw new UsageError(`search ${info.search_id} has no progress yet: nothing to report`, EXIT.failure);
   const config = presetByName(spec.preset);
   const parameters = (arch: string) => countParameters(config, parseArchitecture(arch));
-  const entries: Message[] = (leaderboard.entries ?? []).filter((c: Message) => c.status === 'ok');
+  const entries: Message[] = candidates
+    .filter((c) => c.status === 'ok')
+    .sort((a, b) => b.reward - a.reward || SEARCH_STAGES.indexOf(a.stage) - SEARCH_STAGES.indexOf(b.stage));
+  const unscored = candidates
+    .filter((c) => c.status !== 'ok')
+    .map(
+      (c): UnscoredCandidate => ({
+        id: c.id,
+        stage: c.stage,
+        architecture: c.arch,
+        status: c.status,
+        error: c.error ?? '',
+      }),
+    );
   const stages: StageReport[] = SEARCH_STAGES.map((name) => ({
     name,
     candidates: entries
@@ -87,5 +125,7 @@ export function reportDataFromSearch(
           baseline: { architecture: base.arch, parameters: parameters(base.arch), metrics: devMetrics(base) },
         }
       : {}),
+    ...(unscored.length > 0 ? { unscored } : {}),
+    ...(info.ranking_check ? { rankingCheck: rankingCheckOf(info.ranking_check, parameters) } : {}),
   };
 }

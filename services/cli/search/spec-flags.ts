@@ -28,6 +28,7 @@ export const SPEC_OPTIONS = {
   'min-params': { type: 'string' },
   'max-params': { type: 'string' },
   'top-k': { type: 'string' },
+  'verify-ranking': { type: 'string' },
   'request-id': { type: 'string' },
   train: { type: 'string' },
   dev: { type: 'string' },
@@ -66,6 +67,9 @@ export const SPEC_HELP = `  --preset tiny|small|paper       student scale (defau
   --fake-step-ms N                fake trainer only: milliseconds per step
   --min-params M --max-params M   parameter budget in millions
   --top-k N                       leaderboard length (default 10)
+  --verify-ranking N              after the baseline, train the N best distinct stage 1-2 candidates
+                                  through the same final training and report Kendall's tau between
+                                  proxy and final rewards (default 0: none; at most 20)
   --request-id ID                 idempotency key: the same id never starts a second search
                                   (default: a fresh random id)`;
 
@@ -110,6 +114,7 @@ export function startRequestFromFlags(values: ParsedArgs['values'], dataDir: str
       },
       param_range: minParams === undefined ? null : { min_millions: minParams, max_millions: maxParams },
       top_k: intFlag(values, 'top-k') ?? 0,
+      verify_ranking: intFlag(values, 'verify-ranking') ?? 0,
     },
   };
 }

@@ -7,9 +7,19 @@ import type { Message } from '../rpc';
 
 /**
  * In running order; `warmup` (the supernet), `sharing` (stage 3's weight-sharing supernet),
- * `final` (the winner) and `baseline` (the plain model it is measured against) train one model each.
+ * `final` (the winner) and `baseline` (the plain model it is measured against) train one model each;
+ * `verify` (the rank check) trains up to `--verify-ranking` of them.
  */
-export const STAGES = ['warmup', 'stage1', 'stage2', 'sharing', 'stage3', 'final', 'baseline'] as const;
+export const STAGES = [
+  'warmup',
+  'stage1',
+  'stage2',
+  'sharing',
+  'stage3',
+  'final',
+  'baseline',
+  'verify',
+] as const;
 const BAR_WIDTH = 24;
 const LEADERBOARD_ROWS = 5;
 
@@ -47,6 +57,7 @@ function plannedOf(stage: string, spec: Message | undefined): number {
   // A search given a warm-up supernet does not train one.
   if (stage === 'warmup') return spec?.supernet_ref ? 0 : 1;
   if (stage === 'sharing' || stage === 'final' || stage === 'baseline') return 1;
+  if (stage === 'verify') return Number(spec?.verify_ranking ?? 0);
   return Number(spec?.stages?.[`${stage}_candidates`] ?? 0);
 }
 

@@ -546,6 +546,8 @@ const BY_STAGE = {
   stage3: scoreShared,
   final,
   baseline,
+  // The rank check's verify trainings are the baseline's recipe on a searched architecture.
+  verify: baseline,
 } as const;
 
 export const kdTrainer: Trainer = async (job, emit) => {

@@ -121,7 +121,14 @@ describe('search report of the fixture search', () => {
 
     it('has every section and figure, each an SVG with data marks', () => {
       assert.ok(binary, MISSING_CHROMIUM);
-      assert.deepEqual(facts.sections, ['summary', 'pareto', 'progress', 'winner', 'leaderboard']);
+      assert.deepEqual(facts.sections, [
+        'summary',
+        'pareto',
+        'progress',
+        'winner',
+        'leaderboard',
+        'candidates',
+      ]);
       assert.deepEqual(
         facts.figures.map((f) => f.name),
         expectedFigures(),
