@@ -37,7 +37,13 @@ interface PbSteps {
   batch_size: number;
 }
 interface PbWarmup extends PbSteps {
-  teacher: { layers: number; heads: number; steps: number; learning_rate: number };
+  teacher: {
+    layers: number;
+    heads: number;
+    steps: number;
+    learning_rate: number;
+    finetune_learning_rate: number;
+  };
   task: string;
   train_fraction: number;
   task_finetune: PbTaskFinetune;
@@ -99,6 +105,7 @@ function methodOverridesFromPb(pb: PbMethod | null | undefined): MethodOverrides
         heads: set(pb?.warmup?.teacher?.heads),
         steps: set(pb?.warmup?.teacher?.steps),
         learningRate: set(pb?.warmup?.teacher?.learning_rate),
+        finetuneLearningRate: set(pb?.warmup?.teacher?.finetune_learning_rate),
       },
       ...steps(pb?.warmup),
       task: set(pb?.warmup?.task),
@@ -153,6 +160,7 @@ export function methodToPb(m: MethodSettings) {
         heads: m.warmup.teacher.heads,
         steps: m.warmup.teacher.steps,
         learning_rate: m.warmup.teacher.learningRate,
+        finetune_learning_rate: m.warmup.teacher.finetuneLearningRate,
       },
       ...stepsPb(m.warmup),
       task: m.warmup.task,

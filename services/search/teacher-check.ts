@@ -47,8 +47,7 @@ export async function checkTeacher(
     };
   }
   const data = spec.data;
-  if (data?.kind !== 'classification' || !dataLabels || named.length !== dataLabels.length)
-    return { spec };
+  if (data?.kind !== 'classification' || !dataLabels || named.length !== dataLabels.length) return { spec };
   if (data.labels) {
     if (data.labels.every((l, i) => l === named[i])) return { spec };
     return {

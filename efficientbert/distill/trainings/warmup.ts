@@ -133,6 +133,7 @@ export function warmupPhases(
     batches: Batches<Batch>,
     seed: number,
     done: () => Promise<void>,
+    peakLr: number,
   ) =>
     phase(
       name,
@@ -141,7 +142,7 @@ export function warmupPhases(
         loss: (batch: Batch, ctx) => teacherSupervisedLoss(teacher, batch, ctx),
         openData: batches,
         totalSteps: w.teacher.steps,
-        peakLr: w.teacher.learningRate,
+        peakLr,
         seed,
         dropoutRate: teacher.config.dropout,
       },
@@ -156,14 +157,23 @@ export function warmupPhases(
         shuffled(shares.get(w.task)!, w.batchSize, seeds.teacher),
         seeds.teacher,
         () => teacherDone(undefined),
+        w.teacher.learningRate,
       ),
     );
   }
+  // A task teacher starts from a trained-here toy encoder (the from-scratch rate) or a given,
+  // pre-trained one (the fine-tuning rate).
+  const taskLr = teachers.trainGeneral ? w.teacher.learningRate : w.teacher.finetuneLearningRate;
   for (const [task, teacher] of teachers.toFineTune) {
     const seed = rng.nextUint32();
     phases.push(
-      supervised(`teacher-${task}`, teacher, shuffled(shares.get(task)!, w.batchSize, seed), seed, () =>
-        teacherDone(task),
+      supervised(
+        `teacher-${task}`,
+        teacher,
+        shuffled(shares.get(task)!, w.batchSize, seed),
+        seed,
+        () => teacherDone(task),
+        taskLr,
       ),
     );
   }

@@ -60,6 +60,8 @@ export function mergeMethod(d: MethodSettings, o: MethodOverrides | undefined): 
         heads: o?.warmup?.teacher?.heads ?? d.warmup.teacher.heads,
         steps: o?.warmup?.teacher?.steps ?? d.warmup.teacher.steps,
         learningRate: o?.warmup?.teacher?.learningRate ?? d.warmup.teacher.learningRate,
+        finetuneLearningRate:
+          o?.warmup?.teacher?.finetuneLearningRate ?? d.warmup.teacher.finetuneLearningRate,
       },
       ...schedule(d.warmup, o?.warmup),
       task: o?.warmup?.task ?? d.warmup.task,

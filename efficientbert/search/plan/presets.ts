@@ -101,7 +101,13 @@ export interface WarmupPlan extends KdSchedule {
     readonly heads: number;
     /** Teacher width is the preset's `teacherHidden`; its FFN is 4x that, as in BERT. */
     readonly steps: number;
+    /** A teacher trained here from scratch. */
     readonly learningRate: number;
+    /**
+     * A task teacher fine-tuned from a given, pre-trained encoder: BERT's fine-tuning range (the
+     * from-scratch rate wrecks it: MiniLM's SST-2 teacher stayed at chance with 1e-3).
+     */
+    readonly finetuneLearningRate: number;
   };
   readonly task: string;
   readonly trainFraction: number;
@@ -198,7 +204,7 @@ export const PLAN_PRESETS: Readonly<Record<PresetName, SearchPlan>> = {
   tiny: plan('tiny', {
     candidates: [12, 8, 8],
     warmup: {
-      teacher: { layers: 2, heads: 2, steps: 300, learningRate: 1e-3 },
+      teacher: { layers: 2, heads: 2, steps: 300, learningRate: 1e-3, finetuneLearningRate: 1e-4 },
       pretrainSteps: 60,
       pretrainLearningRate: 1e-3,
       finetuneSteps: 120,
@@ -243,7 +249,7 @@ export const PLAN_PRESETS: Readonly<Record<PresetName, SearchPlan>> = {
   small: plan('small', {
     candidates: [60, 40, 40],
     warmup: {
-      teacher: { layers: 4, heads: 4, steps: 2000, learningRate: 1e-3 },
+      teacher: { layers: 4, heads: 4, steps: 2000, learningRate: 1e-3, finetuneLearningRate: 5e-5 },
       pretrainSteps: 1000,
       pretrainLearningRate: 1e-3,
       finetuneSteps: 2000,
@@ -289,7 +295,7 @@ export const PLAN_PRESETS: Readonly<Record<PresetName, SearchPlan>> = {
     // A search at this size is given a fine-tuned BERT-base teacher (teacher_ref); these teacher
     // settings only apply without one.
     warmup: {
-      teacher: { layers: 12, heads: 12, steps: 30_000, learningRate: 5e-5 },
+      teacher: { layers: 12, heads: 12, steps: 30_000, learningRate: 5e-5, finetuneLearningRate: 2e-5 },
       pretrainSteps: 200_000,
       pretrainLearningRate: 1e-4,
       finetuneSteps: 30_000,

@@ -119,6 +119,7 @@ export function validateSearchPlan(plan: SearchPlan, userTask?: string): FieldEr
       posInt('warmup.teacher.heads', w0.teacher.heads);
       posInt('warmup.teacher.steps', w0.teacher.steps);
       positive('warmup.teacher.learningRate', w0.teacher.learningRate);
+      positive('warmup.teacher.finetuneLearningRate', w0.teacher.finetuneLearningRate);
     }
     schedule('warmup', w0);
     task('warmup.task', w0.task);
