@@ -99,6 +99,8 @@ async function importStreamedTeacher(
   try {
     await receiveFolder(call as AsyncIterable<TeacherChunk>, work, maxBytes);
     await cpuBackend();
+    // Synchronous file work and one weights load: a BERT-base teacher holds the gateway's event
+    // loop for seconds, the price of one code path (and one ref) shared with the local import.
     const t = await importTeacher(work, store);
     return {
       ref: t.ref,
