@@ -23,6 +23,17 @@ export const SUPPORTED_ARCHITECTURES = [
   'BertForPreTraining',
 ] as const;
 
+/**
+ * Every file of a Hugging Face BERT folder that import reads (a folder's other files, such as
+ * training_args.bin or README.md, are not part of the teacher).
+ */
+export const TEACHER_FOLDER_FILES: readonly string[] = [
+  'config.json',
+  'model.safetensors',
+  'pytorch_model.bin',
+  ...TOKENIZER_FILES,
+];
+
 /** A refused teacher folder; `file` names the file at fault (for INVALID_ARGUMENT details). */
 export class TeacherImportError extends Error {
   constructor(

@@ -1,9 +1,10 @@
 /**
  * The Search gRPC service. Environment: SEARCH_HOST (127.0.0.1), SEARCH_PORT (50052),
  * TEMPORAL_ADDRESS (127.0.0.1:7233), TEMPORAL_NAMESPACE (default), EFFICIENTBERT_ARTIFACTS (the
- * workers' artifact store, where UploadArtifact puts datasets; ./.efficientbert/artifacts), and for
- * TLS and auth SEARCH_TLS_CERT, SEARCH_TLS_KEY, SEARCH_TLS_CLIENT_CA (PEM files), SEARCH_AUTH_TOKEN
- * or SEARCH_AUTH_TOKEN_FILE (read-write), SEARCH_READ_ONLY_TOKEN or SEARCH_READ_ONLY_TOKEN_FILE.
+ * workers' artifact store, where UploadArtifact puts datasets and ImportTeacher teachers;
+ * ./.efficientbert/artifacts), and for TLS and auth SEARCH_TLS_CERT, SEARCH_TLS_KEY,
+ * SEARCH_TLS_CLIENT_CA (PEM files), SEARCH_AUTH_TOKEN or SEARCH_AUTH_TOKEN_FILE (read-write),
+ * SEARCH_READ_ONLY_TOKEN or SEARCH_READ_ONLY_TOKEN_FILE.
  */
 import {
   describeSecurity,

@@ -12,12 +12,13 @@ import { createServer, listen } from '../grpc/server';
 import { SearchGateway, type SearchServiceOptions } from './gateway';
 import { searchHandlers } from './handlers';
 import { loadSearchProtos, SEARCH_SERVICE } from './protos';
+import { teacherImportHandlers } from './teacher-import';
 import { uploadHandlers } from './upload';
 
 const HEALTH_PROBE_MS = 2000;
 
 /** What the read-only token may not call: everything that starts or changes a search. */
-// UploadArtifact writes the store: a read-only caller must not fill it.
+// UploadArtifact and ImportTeacher write the store: a read-only caller must not fill it.
 const WRITE_METHODS = [
   'StartSearch',
   'PauseSearch',
@@ -25,6 +26,7 @@ const WRITE_METHODS = [
   'CancelSearch',
   'SetParallelism',
   'UploadArtifact',
+  'ImportTeacher',
 ].map((m) => `/${SEARCH_SERVICE}/${m}`);
 
 export interface RunningSearchServer {
@@ -79,6 +81,7 @@ export async function startSearchServer(
   server.addService(serviceDefinition(definition, SEARCH_SERVICE), {
     ...searchHandlers(gateway),
     ...uploadHandlers(gateway.store),
+    ...teacherImportHandlers(gateway.store),
   });
   // NOT_SERVING until the first probe has reached Temporal.
   const health = new Health([SEARCH_SERVICE], 'NOT_SERVING');

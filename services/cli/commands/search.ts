@@ -9,6 +9,7 @@ import { reportDataFromSearch } from '../search/report-from-search';
 import { latencyNote, measureServedLatency, type ServedLatency, winnerModel } from '../search/served-latency';
 import { SPEC_HELP, SPEC_OPTIONS, startRequestFromFlags } from '../search/spec-flags';
 import { uploadDataFlags } from '../search/upload-data';
+import { uploadTeacherDir } from '../search/upload-teacher';
 import { exitCodeOfFinalStatus, watchSearch } from '../search/watch';
 import { statusName } from '../search/watch-view';
 
@@ -63,6 +64,13 @@ async function start(rpc: RpcClient, args: ParsedArgs): Promise<number> {
   const request = startRequestFromFlags(args.values, args.config().dataDir);
   const data = await uploadDataFlags(rpc, args.values);
   if (data) request.spec.data = data;
+  const teacherDir = args.values['teacher-dir'] as string | undefined;
+  if (teacherDir !== undefined) {
+    const teacher = await uploadTeacherDir(rpc, teacherDir);
+    request.spec.teacher_ref = teacher.ref;
+    // stderr: with --json, stdout holds only the StartSearch reply.
+    console.error(`imported teacher ${teacherDir}: ${teacher.ref}`);
+  }
   const reply = await rpc.unary('StartSearch', request);
   if (args.json && !args.values.watch) printJson(reply);
   else if (args.json) console.error(JSON.stringify({ search_id: reply.search_id, created: reply.created }));

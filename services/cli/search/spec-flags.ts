@@ -14,6 +14,7 @@ export const SPEC_OPTIONS = {
   preset: { type: 'string' },
   tasks: { type: 'string' },
   teacher: { type: 'string' },
+  'teacher-dir': { type: 'string' },
   supernet: { type: 'string' },
   seed: { type: 'string' },
   parallelism: { type: 'string' },
@@ -57,6 +58,8 @@ export const SPEC_HELP = `  --preset tiny|small|paper       student scale (defau
   --task-kind classification|regression   (default classification: any number of string labels)
   --task-name NAME                the dataset's task name; served as <search id>-NAME (default custom)
   --teacher REF / --supernet REF  artifact refs (sha256:...) to start from (default: trained by the search)
+  --teacher-dir DIR               a Hugging Face BERT folder, imported through the search service
+                                  (as \`teacher import DIR\`) and used as --teacher
   --seed N                        (default ${SPEC_DEFAULTS.seed}); same seed, same answer
   --parallelism N                 candidates trained at once (default 1; does not change the answer)
   --batch-size N                  candidates sampled per batch (default 10)
@@ -74,6 +77,11 @@ export const SPEC_HELP = `  --preset tiny|small|paper       student scale (defau
                                   (default: a fresh random id)`;
 
 export function startRequestFromFlags(values: ParsedArgs['values'], dataDir: string): Message {
+  // --teacher-dir is imported into a ref by the caller: with --teacher too, which one would win?
+  if (values.teacher !== undefined && values['teacher-dir'] !== undefined)
+    throw new UsageError(
+      '--teacher and --teacher-dir: give one (--teacher-dir imports a folder as the teacher)',
+    );
   const minParams = numberFlag(values, 'min-params');
   const maxParams = numberFlag(values, 'max-params');
   if ((minParams === undefined) !== (maxParams === undefined))

@@ -11,14 +11,15 @@ import type { ParsedArgs } from '../args';
 import { UsageError } from '../command';
 import type { Message, RpcClient } from '../rpc';
 
-const CHUNK_BYTES = 1024 * 1024;
+/** Bytes per upload message: well under grpc-js's 4 MiB receive limit, which the gateway keeps. */
+export const UPLOAD_CHUNK_BYTES = 1024 * 1024;
 
 async function upload(rpc: RpcClient, file: string): Promise<string> {
   const hash = createHash('sha256');
   async function* messages(): AsyncGenerator<Message> {
     let first = true;
     try {
-      for await (const chunk of createReadStream(file, { highWaterMark: CHUNK_BYTES })) {
+      for await (const chunk of createReadStream(file, { highWaterMark: UPLOAD_CHUNK_BYTES })) {
         hash.update(chunk as Buffer);
         yield { chunk, ...(first ? { filename: path.basename(file) } : {}) };
         first = false;
