@@ -278,7 +278,8 @@ export function createActivities(deps: ActivityDeps) {
   async function publishModels(input: PublishModelsInput): Promise<string[]> {
     const repo = deps.modelRepository;
     if (!repo) throw ApplicationFailure.nonRetryable('the worker has no model repository configured');
-    if (repo === STORE_MODEL_REPOSITORY) return publishRepositoryArtifact(store, input.modelRef, input.searchId);
+    if (repo === STORE_MODEL_REPOSITORY)
+      return publishRepositoryArtifact(store, input.modelRef, input.searchId);
     const staging = path.join(repo, `.staging-${input.searchId.replace(/[^A-Za-z0-9_.-]/g, '_')}`);
     await fs.rm(staging, { recursive: true, force: true });
     const manifest = await store.getDir(input.modelRef, staging);

@@ -67,7 +67,10 @@ export async function publishRepositoryArtifact(
   const manifest = await store.getJson<DirManifest>(repositoryRef);
   if (manifest.kind !== 'efficientbert.dir-manifest')
     throw new TypeError(`${repositoryRef} is not a directory manifest`);
-  const versions = new Map<string, { name: string; version: number; entries: DirManifest['entries'][number][] }>();
+  const versions = new Map<
+    string,
+    { name: string; version: number; entries: DirManifest['entries'][number][] }
+  >();
   for (const entry of manifest.entries) {
     const [name, number, ...rest] = entry.path.split('/');
     if (!name || !number || !/^[0-9]+$/.test(number) || rest.length === 0) continue;

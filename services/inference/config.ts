@@ -5,8 +5,8 @@
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEFAULT_ARTIFACTS } from '../../efficientbert/artifacts/open';
 import { STORE_MODEL_REPOSITORY } from '../../efficientbert/artifacts/model-registry';
+import { DEFAULT_ARTIFACTS } from '../../efficientbert/artifacts/open';
 import {
   readServerSecurity,
   SECURITY_FILE_OPTIONS,

@@ -182,7 +182,10 @@ test('artifacts and published models live in S3: no PVC; inference pods pull int
     for (const key of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']) assert.ok(env.includes(key), key);
   }
   const env = containerEnv(inference);
-  const config = parseConfig(['--repository', env.EFFICIENTBERT_MODEL_REPO!], { ...inferenceImageEnv(), ...env });
+  const config = parseConfig(['--repository', env.EFFICIENTBERT_MODEL_REPO!], {
+    ...inferenceImageEnv(),
+    ...env,
+  });
   assert.ok(config !== 'help');
   assert.equal(config.modelStore, configMap.data.EFFICIENTBERT_ARTIFACTS);
   // The cache is writable under the read-only root: an emptyDir mounted where the server writes.

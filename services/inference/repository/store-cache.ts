@@ -108,9 +108,11 @@ export class StoreModelCache implements RepositorySource {
       try {
         await this.install(model);
       } catch (err) {
-        if (isPermanent(err)) this.skipped.add(id);
-        const what = isPermanent(err) ? 'skipped' : 'retrying on the next poll';
-        this.log(`model store: ${model.name} version ${model.version} (${model.ref}): ${message(err)}; ${what}`);
+        const permanent = isPermanent(err);
+        if (permanent) this.skipped.add(id);
+        this.log(
+          `model store: ${model.name} version ${model.version} (${model.ref}): ${message(err)}; ${permanent ? 'skipped' : 'retrying on the next poll'}`,
+        );
       }
     }
   }

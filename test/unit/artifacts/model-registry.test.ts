@@ -71,7 +71,10 @@ describe('model registry in the artifact store (publishModels with EFFICIENTBERT
     const before = (await store.readLog(MODEL_REGISTRY_LOG)).length;
     await publish({ searchId: 's2', modelRef });
     assert.equal((await store.readLog(MODEL_REGISTRY_LOG)).length, before);
-    const other = await storeTree(store, root, { 's2-sst2/1/model.onnx': 'second', 's2-sst2/2/model.onnx': 'v2' });
+    const other = await storeTree(store, root, {
+      's2-sst2/1/model.onnx': 'second',
+      's2-sst2/2/model.onnx': 'v2',
+    });
     await publish({ searchId: 's2-again', modelRef: other });
     const s2 = (await readPublishedModels(store)).filter((m) => m.name === 's2-sst2');
     assert.deepEqual(
@@ -94,6 +97,8 @@ describe('model registry in the artifact store (publishModels with EFFICIENTBERT
     await bad.appendLog(MODEL_REGISTRY_LOG, { name: 'm', version: -1, ref: good.ref, searchId: 'x' });
     await bad.appendLog(MODEL_REGISTRY_LOG, 'just a string');
     await bad.appendLog(MODEL_REGISTRY_LOG, { name: 'm', version: 1, ref: good.ref, searchId: 'ok' });
-    assert.deepEqual(await readPublishedModels(bad), [{ name: 'm', version: 1, ref: good.ref, searchId: 'ok' }]);
+    assert.deepEqual(await readPublishedModels(bad), [
+      { name: 'm', version: 1, ref: good.ref, searchId: 'ok' },
+    ]);
   });
 });

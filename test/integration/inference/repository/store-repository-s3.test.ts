@@ -93,7 +93,11 @@ describe('model repository in an S3 artifact store (MinIO)', () => {
     const store = openArtifactStore(location, minio.env);
     const exported = join(root.dir, 'export');
     const fixture = writeTinyClassifier(exported, { name: 'sst2', version: 1, seed: 11 });
-    const { publishModels } = createActivities({ store, trainer: 'fake', modelRepository: STORE_MODEL_REPOSITORY });
+    const { publishModels } = createActivities({
+      store,
+      trainer: 'fake',
+      modelRepository: STORE_MODEL_REPOSITORY,
+    });
     await publishModels({ searchId: 's3-search', modelRef: await store.putDir(exported) });
 
     const server = await startServerProcess(join(root.dir, 'cache'), {

@@ -8,7 +8,11 @@ import * as fs from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import { DirArtifactStore, MODEL_REGISTRY_LOG, STORE_MODEL_REPOSITORY } from '../../../../efficientbert/artifacts';
+import {
+  DirArtifactStore,
+  MODEL_REGISTRY_LOG,
+  STORE_MODEL_REPOSITORY,
+} from '../../../../efficientbert/artifacts';
 import { WordPieceTokenizer } from '../../../../efficientbert/data/tokenizer';
 import type { InferenceServer } from '../../../../services/inference/grpc/server';
 import { softmax } from '../../../../services/inference/runtime/text-encoding';
@@ -41,7 +45,11 @@ describe('model repository in the artifact store', () => {
   const storeDir = join(root.dir, 'store');
   const cache = join(root.dir, 'cache');
   const store = new DirArtifactStore(storeDir);
-  const { publishModels } = createActivities({ store, trainer: 'fake', modelRepository: STORE_MODEL_REPOSITORY });
+  const { publishModels } = createActivities({
+    store,
+    trainer: 'fake',
+    modelRepository: STORE_MODEL_REPOSITORY,
+  });
   const log: string[] = [];
   let server: InferenceServer;
   let c: ReturnType<typeof clients>;
@@ -114,7 +122,10 @@ describe('model repository in the artifact store', () => {
       () => log.some((l) => l.includes('broken version 1') && l.endsWith('skipped')),
       'the corrupt package to be skipped',
     );
-    await until(() => log.some((l) => l.includes('ghost version 1') && l.endsWith('skipped')), 'ghost skipped');
+    await until(
+      () => log.some((l) => l.includes('ghost version 1') && l.endsWith('skipped')),
+      'ghost skipped',
+    );
     await sleep(300); // several more polls
     assert.equal(log.filter((l) => l.includes('broken version 1')).length, 1);
     assert.equal(log.filter((l) => l.includes('ghost version 1')).length, 1);
