@@ -6,7 +6,11 @@ import { fork } from 'node:child_process';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { ApplicationFailure, activityInfo, CancelledFailure, Context, heartbeat } from '@temporalio/activity';
-import type { ArtifactStore } from '../efficientbert/artifacts';
+import {
+  type ArtifactStore,
+  publishRepositoryArtifact,
+  STORE_MODEL_REPOSITORY,
+} from '../efficientbert/artifacts';
 import type { CandidateResult, CandidateSpec, SearchOutcome } from '../efficientbert/search';
 import { checkArchitecture } from '../efficientbert/space/check';
 import { PRESETS } from '../efficientbert/space/presets';
@@ -60,7 +64,10 @@ export interface ActivityDeps {
   readonly trainerEntry?: string;
   /** How often to heartbeat while the child is quiet (ms). */
   readonly heartbeatEveryMs?: number;
-  /** Model repository the inference server watches; the search's winner is published there. */
+  /**
+   * Where the search's winner is published for the inference server: a directory it watches, or
+   * `store` (STORE_MODEL_REPOSITORY): a record in the artifact store that servers pull from.
+   */
   readonly modelRepository?: string;
 }
 
@@ -263,13 +270,16 @@ export function createActivities(deps: ActivityDeps) {
   }
 
   /**
-   * Light: copies the final training's model packages into the model repository. Each version
-   * directory is staged beside its target and renamed into place, so the server's poller never
-   * sees half a model; a version already there is left alone (a retried activity is a no-op).
+   * Light: makes the final training's model packages servable. In a directory repository each
+   * version directory is staged beside its target and renamed into place, so the server's poller
+   * never sees half a model; a version already there is left alone (a retried activity is a
+   * no-op). In the store, each version is recorded once in the model registry (model-registry.ts).
    */
   async function publishModels(input: PublishModelsInput): Promise<string[]> {
     const repo = deps.modelRepository;
     if (!repo) throw ApplicationFailure.nonRetryable('the worker has no model repository configured');
+    if (repo === STORE_MODEL_REPOSITORY)
+      return publishRepositoryArtifact(store, input.modelRef, input.searchId);
     const staging = path.join(repo, `.staging-${input.searchId.replace(/[^A-Za-z0-9_.-]/g, '_')}`);
     await fs.rm(staging, { recursive: true, force: true });
     const manifest = await store.getDir(input.modelRef, staging);

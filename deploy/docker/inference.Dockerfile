@@ -62,7 +62,7 @@ RUN apt-get update \
  && groupadd --system --gid 10001 efficientbert \
  && useradd --system --uid 10001 --gid efficientbert --home-dir /app --no-create-home \
       --shell /usr/sbin/nologin efficientbert \
- && mkdir -p /var/lib/efficientbert/models \
+ && mkdir -p /var/lib/efficientbert/models /var/lib/efficientbert/model-cache \
  && chown -R 10001:10001 /var/lib/efficientbert
 COPY --from=tsx /opt/tsx /opt/tsx
 COPY --from=app /app /app
@@ -72,6 +72,7 @@ WORKDIR /app
 RUN [ -e node_modules/tsx ] || ln -s /opt/tsx/node_modules/tsx node_modules/tsx
 ENV NODE_ENV=production \
     EFFICIENTBERT_MODEL_REPO=/var/lib/efficientbert/models \
+    EFFICIENTBERT_INFERENCE_MODEL_CACHE=/var/lib/efficientbert/model-cache \
     EFFICIENTBERT_INFERENCE_HOST=0.0.0.0 \
     EFFICIENTBERT_INFERENCE_PORT=8001 \
     EFFICIENTBERT_INFERENCE_METRICS_PORT=8002 \
@@ -93,7 +94,7 @@ RUN apt-get update \
  && groupadd --system --gid 10001 efficientbert \
  && useradd --system --uid 10001 --gid efficientbert --home-dir /app --no-create-home \
       --shell /usr/sbin/nologin efficientbert \
- && mkdir -p /var/lib/efficientbert/models \
+ && mkdir -p /var/lib/efficientbert/models /var/lib/efficientbert/model-cache \
  && chown -R 10001:10001 /var/lib/efficientbert
 COPY --from=tsx /opt/tsx /opt/tsx
 COPY --from=app /app /app
@@ -102,6 +103,7 @@ WORKDIR /app
 RUN [ -e node_modules/tsx ] || ln -s /opt/tsx/node_modules/tsx node_modules/tsx
 ENV NODE_ENV=production \
     EFFICIENTBERT_MODEL_REPO=/var/lib/efficientbert/models \
+    EFFICIENTBERT_INFERENCE_MODEL_CACHE=/var/lib/efficientbert/model-cache \
     EFFICIENTBERT_INFERENCE_HOST=0.0.0.0 \
     EFFICIENTBERT_INFERENCE_PORT=8001 \
     EFFICIENTBERT_INFERENCE_METRICS_PORT=8002 \

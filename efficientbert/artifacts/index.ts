@@ -1,4 +1,5 @@
 export * from './dir-store';
+export * from './model-registry';
 export * from './open';
 export * from './s3-store';
 export * from './store';

@@ -3,7 +3,10 @@
  * variables (flag --max-batch-size: variable EFFICIENTBERT_INFERENCE_MAX_BATCH_SIZE), then defaults.
  */
 import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { STORE_MODEL_REPOSITORY } from '../../efficientbert/artifacts/model-registry';
+import { DEFAULT_ARTIFACTS } from '../../efficientbert/artifacts/open';
 import {
   readServerSecurity,
   SECURITY_FILE_OPTIONS,
@@ -13,9 +16,16 @@ import {
 } from '../grpc/security-config';
 import type { BatchingOptions } from './runtime/batcher';
 
+export const DEFAULT_MODEL_CACHE = join('.efficientbert', 'model-cache');
+
 export interface InferenceServerConfig {
-  /** Triton-layout model repository. */
+  /** Triton-layout model repository: the folder served (in store mode the cache pulled into). */
   repository: string;
+  /**
+   * Store mode (`--repository store`): the artifact store, a directory or s3:// URL, whose
+   * published models are pulled into `repository`; null when the folder is the repository itself.
+   */
+  modelStore: string | null;
   host: string;
   /** gRPC port (8001 like Triton; 0 picks a free one). */
   port: number;
@@ -45,6 +55,7 @@ export function defaultConfig(repository: string): InferenceServerConfig {
   const instances = Math.min(2, cores);
   return {
     repository,
+    modelStore: null,
     host: '0.0.0.0',
     port: 8001,
     metricsPort: 8002,
@@ -66,6 +77,8 @@ export function defaultConfig(repository: string): InferenceServerConfig {
 
 const FLAGS = {
   repository: { type: 'string' },
+  artifacts: { type: 'string' },
+  'model-cache': { type: 'string' },
   host: { type: 'string' },
   port: { type: 'string' },
   'metrics-port': { type: 'string' },
@@ -87,8 +100,14 @@ const FLAGS = {
   help: { type: 'boolean' },
 } as const;
 
-export const USAGE = `usage: inference --repository DIR [options]
+export const USAGE = `usage: inference --repository DIR|store [options]
   --repository DIR                 model repository (<model>/<version>/model.onnx + model.json)
+  --repository store               the models workers published to the artifact store, pulled
+                                   into --model-cache (the workers' EFFICIENTBERT_MODEL_REPO=store)
+  --artifacts LOCATION             store mode: the artifact store, a directory or s3://bucket/prefix
+                                   (default $EFFICIENTBERT_ARTIFACTS, else .efficientbert/artifacts)
+  --model-cache DIR                store mode: local folder of pulled models
+                                   (default .efficientbert/model-cache)
   --host HOST                      listen address (default 0.0.0.0)
   --port N                         gRPC port (default 8001)
   --metrics-port N|off             Prometheus /metrics port (default 8002)
@@ -134,7 +153,14 @@ export function parseConfig(
     values[flag] ?? env[envName(flag)];
   const repository = get('repository');
   if (!repository) throw new ConfigError('--repository is required');
-  const config = defaultConfig(repository);
+  // The store-mode flags are ignored for a directory, so an image can set their defaults for both.
+  const config =
+    repository === STORE_MODEL_REPOSITORY
+      ? {
+          ...defaultConfig(get('model-cache') ?? DEFAULT_MODEL_CACHE),
+          modelStore: get('artifacts') ?? env.EFFICIENTBERT_ARTIFACTS ?? DEFAULT_ARTIFACTS,
+        }
+      : defaultConfig(repository);
   const set = <T>(
     flag: Exclude<keyof typeof FLAGS, 'help'>,
     apply: (value: string) => T,

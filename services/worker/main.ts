@@ -3,7 +3,8 @@
  * `efficientbert-gpu` (training activities, one per GPU by default). Configuration by environment:
  *   TEMPORAL_ADDRESS (127.0.0.1:7233), TEMPORAL_NAMESPACE (default),
  *   EFFICIENTBERT_ARTIFACTS (./.efficientbert/artifacts), EFFICIENTBERT_MODEL_REPO (./.efficientbert/models,
- *   where the search's winner is published for the inference server),
+ *   where the search's winner is published for the inference server: a directory, or `store` for
+ *   the artifact store's model registry),
  *   EFFICIENTBERT_TRAINER (kd: warm-up KD training with tfjs; fake: the deterministic stand-in),
  *   EFFICIENTBERT_DATA (GLUE + tokenizer folder for specs without data_dir; ../shared/data),
  *   EFFICIENTBERT_QUEUES (light,gpu), EFFICIENTBERT_GPU_CONCURRENCY (GPUs in CUDA_VISIBLE_DEVICES, else 1),

@@ -11,13 +11,14 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import Ajv2019 from 'ajv/dist/2019';
-import { parseS3Url } from '../../efficientbert/artifacts';
+import { parseS3Url, STORE_MODEL_REPOSITORY } from '../../efficientbert/artifacts';
 import { parseConfig, USAGE } from '../../services/inference/config';
 import { configFromEnv } from '../../services/worker/main';
 import {
   exists,
   IMAGES,
   imageName,
+  inferenceImageEnv,
   knownEnvNames,
   loadCompose,
   ROOT,
@@ -153,7 +154,7 @@ test('bind mounts exist in the repository; named volumes are declared', () => {
       } else assert.ok(source! in (compose.volumes ?? {}), `${name}: volume ${source} is not declared`);
     }
   }
-  for (const volume of ['minio-data', 'models', 'temporal-postgres']) assert.ok(volume in compose.volumes);
+  for (const volume of ['minio-data', 'temporal-postgres']) assert.ok(volume in compose.volumes);
 });
 
 test('depends_on names existing services, with valid conditions', () => {
@@ -177,7 +178,7 @@ test('EfficientBERT services get TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, EFFICIENT
     assert.equal(e.TEMPORAL_NAMESPACE, 'default', name);
     assert.equal(e.EFFICIENTBERT_ARTIFACTS, 's3://efficientbert/artifacts', name);
     assert.equal(e.AWS_ENDPOINT_URL, 'http://minio:9000', name);
-    assert.equal(e.EFFICIENTBERT_MODEL_REPO, '/var/lib/efficientbert/models', name);
+    assert.equal(e.EFFICIENTBERT_MODEL_REPO, STORE_MODEL_REPOSITORY, name);
   }
   assert.deepEqual(services.temporal.ports, ['7233:7233']);
 });
@@ -208,8 +209,10 @@ test('every environment variable set for our services is one the code reads', ()
 
 test('inference: the environment parses with the real config, and the ports match it', () => {
   const e = env('inference');
-  const config = parseConfig(['--repository', e.EFFICIENTBERT_MODEL_REPO!], e);
+  const config = parseConfig(['--repository', e.EFFICIENTBERT_MODEL_REPO!], { ...inferenceImageEnv(), ...e });
   assert.ok(config !== 'help');
+  assert.equal(config.modelStore, e.EFFICIENTBERT_ARTIFACTS);
+  assert.equal(config.repository, '/var/lib/efficientbert/model-cache');
   assert.equal(config.port, 8001);
   assert.equal(config.metricsPort, 8002);
   assert.equal(config.host, '0.0.0.0');
@@ -224,7 +227,8 @@ test('inference: the environment parses with the real config, and the ports matc
     '--address',
     `127.0.0.1:${config.port}`,
   ]);
-  assert.ok(services.inference.volumes.includes('models:/var/lib/efficientbert/models:ro'));
+  // Models come from the store: no volume shared with the workers.
+  assert.equal(services.inference.volumes, undefined);
 });
 
 test('search gateway: listens on 0.0.0.0:50051 and the port mapping and healthcheck agree', () => {

@@ -119,6 +119,12 @@ export function stageEnv(stage: Stage): Map<string, string> {
   return env;
 }
 
+/** What the inference image's default (CPU) target sets in the environment, e.g. its model cache. */
+export function inferenceImageEnv(): Record<string, string> {
+  const { stages } = parseDockerfile('deploy/docker/inference.Dockerfile');
+  return Object.fromEntries(stageEnv(stages.find((s) => s.name === 'runtime-cpu')!));
+}
+
 /** Packages named by `apt-get install` in a RUN command (options and `name=version` pins handled). */
 export function aptPackages(command: string): string[] {
   const names: string[] = [];

@@ -14,10 +14,9 @@ import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/Horizo
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { Namespace } from 'kubernetes-models/v1/Namespace';
-import { PersistentVolumeClaim } from 'kubernetes-models/v1/PersistentVolumeClaim';
 import { Secret } from 'kubernetes-models/v1/Secret';
 import { Service } from 'kubernetes-models/v1/Service';
-import { parseS3Url } from '../../efficientbert/artifacts';
+import { parseS3Url, STORE_MODEL_REPOSITORY } from '../../efficientbert/artifacts';
 import { parseConfig, USAGE } from '../../services/inference/config';
 import { SERVICE_NAMES } from '../../services/inference/grpc/protos';
 import { configFromEnv } from '../../services/worker/main';
@@ -25,6 +24,7 @@ import {
   DEPLOY,
   IMAGES,
   imageName,
+  inferenceImageEnv,
   type K8sDoc,
   k8sFind,
   knownEnvNames,
@@ -41,7 +41,6 @@ const MODELS: Record<string, new (data: any) => { validate(): void }> = {
   'v1/Namespace': Namespace,
   'v1/ConfigMap': ConfigMap,
   'v1/Secret': Secret,
-  'v1/PersistentVolumeClaim': PersistentVolumeClaim,
   'v1/Service': Service,
   'apps/v1/Deployment': Deployment,
   'autoscaling/v2/HorizontalPodAutoscaler': HorizontalPodAutoscaler,
@@ -167,28 +166,34 @@ test('references resolve: Services, named ports, PVCs, ConfigMap, Secret, HPA an
   );
 });
 
-test('artifacts live in S3 (no artifact PVC); the model PVC is ReadWriteMany and mounted where the ConfigMap says', () => {
-  const claims = docs.filter((d) => d.doc.kind === 'PersistentVolumeClaim').map((d) => d.doc.metadata.name);
-  assert.deepEqual(claims, ['efficientbert-models']);
-  assert.deepEqual(k8sFind(docs, 'PersistentVolumeClaim', 'efficientbert-models').spec.accessModes, [
-    'ReadWriteMany',
-  ]);
+test('artifacts and published models live in S3: no PVC; inference pods pull into their own emptyDir cache', () => {
+  assert.deepEqual(
+    docs.filter((d) => d.doc.kind === 'PersistentVolumeClaim'),
+    [],
+    'no ReadWriteMany volume needed',
+  );
   assert.equal(parseS3Url(configMap.data.EFFICIENTBERT_ARTIFACTS).prefix, 'artifacts/');
-  const workerEnv = container('efficientbert-worker-gpu').env.map((e: Yaml) => e.name);
-  for (const key of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']) assert.ok(workerEnv.includes(key), key);
-  const mountOf = (deployment: string, claim: string): string | undefined => {
-    const spec = k8sFind(docs, 'Deployment', deployment).spec.template.spec;
-    const volume = spec.volumes.find((v: Yaml) => v.persistentVolumeClaim?.claimName === claim);
-    return spec.containers[0].volumeMounts.find((m: Yaml) => m.name === volume?.name)?.mountPath;
-  };
-  assert.equal(
-    mountOf('efficientbert-worker-gpu', 'efficientbert-models'),
-    configMap.data.EFFICIENTBERT_MODEL_REPO,
-  );
-  assert.equal(
-    mountOf('efficientbert-inference', 'efficientbert-models'),
-    configMap.data.EFFICIENTBERT_MODEL_REPO,
-  );
+  assert.equal(configMap.data.EFFICIENTBERT_MODEL_REPO, STORE_MODEL_REPOSITORY);
+  const worker = container('efficientbert-worker-gpu');
+  assert.equal(configFromEnv(containerEnv(worker)).modelRepository, STORE_MODEL_REPOSITORY);
+  const inference = container('efficientbert-inference');
+  for (const c of [worker, inference]) {
+    const env = c.env.map((e: Yaml) => e.name);
+    for (const key of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']) assert.ok(env.includes(key), key);
+  }
+  const env = containerEnv(inference);
+  const config = parseConfig(['--repository', env.EFFICIENTBERT_MODEL_REPO!], {
+    ...inferenceImageEnv(),
+    ...env,
+  });
+  assert.ok(config !== 'help');
+  assert.equal(config.modelStore, configMap.data.EFFICIENTBERT_ARTIFACTS);
+  // The cache is writable under the read-only root: an emptyDir mounted where the server writes.
+  const spec = k8sFind(docs, 'Deployment', 'efficientbert-inference').spec.template.spec;
+  const mount = inference.volumeMounts.find((m: Yaml) => m.mountPath === config.repository);
+  assert.ok(mount, `nothing mounted at the model cache ${config.repository}`);
+  assert.ok(spec.volumes.find((v: Yaml) => v.name === mount.name).emptyDir);
+  assert.ok(!mount.readOnly);
 });
 
 test('ConfigMap: the addresses and ports the services read', () => {

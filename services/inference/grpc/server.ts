@@ -5,6 +5,7 @@
 import type { Server as HttpServer } from 'node:http';
 import { availableParallelism } from 'node:os';
 import type * as grpc from '@grpc/grpc-js';
+import { openArtifactStore } from '../../../efficientbert/artifacts';
 import { rejectMalformed, tolerantServiceDefinition } from '../../grpc/decoding';
 import { Health } from '../../grpc/health';
 import { serviceDefinition } from '../../grpc/protos';
@@ -14,6 +15,7 @@ import { createServer, listen } from '../../grpc/server';
 import type { InferenceServerConfig } from '../config';
 import { InferenceMetrics, serveMetrics } from '../metrics';
 import { type Logger, ModelManager } from '../repository/model-manager';
+import { StoreModelCache } from '../repository/store-cache';
 import { Admission } from './admission';
 import { classifyHandlers } from './classify-service';
 import type { InferenceContext } from './inference-call';
@@ -56,6 +58,9 @@ export class InferenceServer {
       },
       metrics,
       log,
+      config.modelStore === null
+        ? undefined
+        : new StoreModelCache(openArtifactStore(config.modelStore), config.repository, log),
     );
     const cores = availableParallelism();
     if (config.instances * config.intraOpThreads > cores) {

@@ -2,7 +2,8 @@
  * Which model versions serve: loads the latest version of each model in the repository at start,
  * loads / unloads / reloads on request (RPC) and, when polling is on, whenever a model's files
  * change. A reload builds the new version completely before it replaces the old one, which keeps
- * serving meanwhile and then retires once the requests that started on it are answered.
+ * serving meanwhile and then retires once the requests that started on it are answered. With a
+ * source (store mode: store-cache.ts), the folder is brought up to date from it before each look.
  */
 import { status } from '@grpc/grpc-js';
 import { notFound, ServiceError, unavailable } from '../../grpc/errors';
@@ -30,6 +31,12 @@ export interface IndexEntry {
 
 export type Logger = (message: string) => void;
 
+/** Where the repository folder's contents come from, when something other than the folder holds them. */
+export interface RepositorySource {
+  /** Brings the folder up to date; never rejects (the folder keeps what it has). */
+  pull(): Promise<void>;
+}
+
 export class ModelManager {
   private readonly models = new Map<string, ModelEntry>();
   private readonly seen = new Map<string, string>();
@@ -42,20 +49,30 @@ export class ModelManager {
     private readonly settings: ModelLoadSettings,
     private readonly metrics: InferenceMetrics,
     private readonly log: Logger,
+    private readonly source?: RepositorySource,
   ) {}
 
   /** Loads every model in the repository; a model that fails stays UNAVAILABLE with its reason. */
   async loadAll(): Promise<void> {
+    await this.source?.pull();
     await Promise.all(
       listModelNames(this.repo).map(async (name) => {
         this.seen.set(name, modelFingerprint(this.repo, name));
-        await this.load(name).catch(() => undefined);
+        await this.loadLatest(name).catch(() => undefined);
       }),
     );
   }
 
-  /** Loads the latest version of `name`, or reloads it; rejects when it cannot be served. */
-  load(name: string): Promise<void> {
+  /**
+   * Loads the latest version of `name`, or reloads it (RepositoryModelLoad); rejects when it cannot
+   * be served. Pulls from the source first, so a model just published loads without a poll.
+   */
+  async load(name: string): Promise<void> {
+    await this.source?.pull();
+    return this.loadLatest(name);
+  }
+
+  private loadLatest(name: string): Promise<void> {
     if (!isValidModelName(name))
       return Promise.reject(new ServiceError(status.INVALID_ARGUMENT, `invalid model name '${name}'`));
     return this.enqueue(name, async (entry) => {
@@ -160,13 +177,14 @@ export class ModelManager {
 
   /** One pass over the repository: models whose files changed since the last look are reloaded. */
   async poll(): Promise<void> {
+    await this.source?.pull();
     const names = new Set([...listModelNames(this.repo), ...this.seen.keys()]);
     await Promise.all(
       [...names].map(async (name) => {
         const fingerprint = modelFingerprint(this.repo, name);
         if (fingerprint === (this.seen.get(name) ?? '')) return;
         this.seen.set(name, fingerprint);
-        const action = fingerprint === '' ? this.unload(name) : this.load(name);
+        const action = fingerprint === '' ? this.unload(name) : this.loadLatest(name);
         await action.catch((err: unknown) =>
           this.log(`poll: ${name}: ${err instanceof Error ? err.message : err}`),
         );

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError, parseConfig } from '../../../services/inference/config';
+import { DEFAULT_ARTIFACTS } from '../../../efficientbert/artifacts';
+import { ConfigError, DEFAULT_MODEL_CACHE, parseConfig } from '../../../services/inference/config';
 
 describe('inference server configuration', () => {
   it('uses Triton-like defaults', () => {
@@ -43,5 +44,31 @@ describe('inference server configuration', () => {
       /--dynamic-batching/,
     );
     assert.throws(() => parseConfig(['--repository', 'r', '--bogus'], {}));
+  });
+
+  it('store mode: serves a local cache pulled from the artifact store the workers publish to', () => {
+    const fromEnv = parseConfig(['--repository', 'store'], {
+      EFFICIENTBERT_ARTIFACTS: 's3://bucket/artifacts',
+      EFFICIENTBERT_INFERENCE_MODEL_CACHE: '/var/cache/models',
+    });
+    assert.ok(fromEnv !== 'help');
+    assert.equal(fromEnv.modelStore, 's3://bucket/artifacts');
+    assert.equal(fromEnv.repository, '/var/cache/models');
+    const flags = parseConfig(
+      ['--repository', 'store', '--artifacts', '/srv/artifacts', '--model-cache', 'cache'],
+      { EFFICIENTBERT_ARTIFACTS: 's3://bucket/artifacts' },
+    );
+    assert.ok(flags !== 'help');
+    assert.equal(flags.modelStore, '/srv/artifacts');
+    assert.equal(flags.repository, 'cache');
+    const defaults = parseConfig(['--repository', 'store'], {});
+    assert.ok(defaults !== 'help');
+    assert.equal(defaults.modelStore, DEFAULT_ARTIFACTS);
+    assert.equal(defaults.repository, DEFAULT_MODEL_CACHE);
+    // A directory repository ignores the store-mode settings an image may set for both modes.
+    const dir = parseConfig(['--repository', '/models'], { EFFICIENTBERT_INFERENCE_MODEL_CACHE: '/c' });
+    assert.ok(dir !== 'help');
+    assert.equal(dir.repository, '/models');
+    assert.equal(dir.modelStore, null);
   });
 });
