@@ -17,7 +17,7 @@ export type SupportStage = 'warmup' | 'sharing' | 'final' | 'baseline';
 export type VerifyStage = 'verify';
 export type CandidateStage = StageName | SupportStage | VerifyStage;
 /** Every kind of training in the order a search runs them. */
-const RUN_ORDER: readonly CandidateStage[] = [
+export const RUN_ORDER: readonly CandidateStage[] = [
   'warmup',
   'stage1',
   'stage2',

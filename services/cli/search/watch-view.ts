@@ -3,6 +3,7 @@
  * multi-line frame for terminals (per-stage bars, top-5 leaderboard, ETA), redrawn in place with
  * ANSI cursor control, and one plain line per event for pipes and logs.
  */
+import { RUN_ORDER } from '../../../efficientbert/search';
 import type { Message } from '../rpc';
 
 /**
@@ -10,16 +11,7 @@ import type { Message } from '../rpc';
  * `final` (the winner) and `baseline` (the plain model it is measured against) train one model each;
  * `verify` (the rank check) trains up to `--verify-ranking` of them.
  */
-export const STAGES = [
-  'warmup',
-  'stage1',
-  'stage2',
-  'sharing',
-  'stage3',
-  'final',
-  'baseline',
-  'verify',
-] as const;
+export const STAGES = RUN_ORDER;
 const BAR_WIDTH = 24;
 const LEADERBOARD_ROWS = 5;
 
