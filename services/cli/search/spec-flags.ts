@@ -9,6 +9,7 @@ import { PLAN_PRESETS } from '../../../efficientbert/search';
 import { intFlag, numberFlag, type ParsedArgs } from '../args';
 import { UsageError } from '../command';
 import type { Message } from '../rpc';
+import { methodFromFlag } from './method-flag';
 
 export const SPEC_OPTIONS = {
   preset: { type: 'string' },
@@ -30,6 +31,7 @@ export const SPEC_OPTIONS = {
   'max-params': { type: 'string' },
   'top-k': { type: 'string' },
   'verify-ranking': { type: 'string' },
+  method: { type: 'string' },
   'request-id': { type: 'string' },
   train: { type: 'string' },
   dev: { type: 'string' },
@@ -73,6 +75,8 @@ export const SPEC_HELP = `  --preset tiny|small|paper       student scale (defau
   --verify-ranking N              after the baseline, train the N best distinct stage 1-2 candidates
                                   through the same final training and report Kendall's tau between
                                   proxy and final rewards (default 0: none; at most 20)
+  --method JSON|@FILE             training settings (MethodSettings of search.proto, snake_case), e.g.
+                                  '{"warmup":{"finetune_steps":600}}'; unset fields take the preset's
   --request-id ID                 idempotency key: the same id never starts a second search
                                   (default: a fresh random id)`;
 
@@ -123,6 +127,7 @@ export function startRequestFromFlags(values: ParsedArgs['values'], dataDir: str
       param_range: minParams === undefined ? null : { min_millions: minParams, max_millions: maxParams },
       top_k: intFlag(values, 'top-k') ?? 0,
       verify_ranking: intFlag(values, 'verify-ranking') ?? 0,
+      method: values.method === undefined ? null : methodFromFlag(values.method as string),
     },
   };
 }
