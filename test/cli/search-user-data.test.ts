@@ -76,6 +76,22 @@ describe('efficientbert search start --train --dev', { timeout: 120_000 }, () =>
     assert.doesNotMatch(r.stderr, /INVALID_ARGUMENT|NOT_FOUND/);
   });
 
+  it('sends --labels as the output order and reports a data label it lacks', async () => {
+    const flags = ['search', 'start', '--train', train, '--dev', dev, '--text-column', 'utterance'];
+    const missing = await runCli([...flags, '--label-column', 'topic', '--labels', 'weather,sports'], {
+      env,
+    });
+    assert.equal(missing.code, 1, missing.stderr);
+    assert.match(
+      missing.stderr,
+      /INVALID_ARGUMENT: invalid spec\.data\.train: .*train\.csv:3: label "cooking" is not in the search's labels \(weather, sports\)/,
+    );
+    const all = await runCli([...flags, '--label-column', 'topic', '--labels', 'weather, sports,cooking'], {
+      env,
+    });
+    assert.equal(all.code, 3, all.stderr);
+  });
+
   it('refuses --train without --dev and a file of unknown format before uploading', async () => {
     assert.equal((await runCli(['search', 'start', '--train', train], { env })).code, 2);
     const r = await runCli(['search', 'start', '--train', train, '--dev', path.join(root, 'dev.xlsx')], {

@@ -38,6 +38,7 @@ export const SPEC_OPTIONS = {
   'text-column': { type: 'string' },
   'text-pair-column': { type: 'string' },
   'label-column': { type: 'string' },
+  labels: { type: 'string' },
   'task-kind': { type: 'string' },
   'task-name': { type: 'string' },
 } as const;
@@ -57,6 +58,9 @@ export const SPEC_HELP = `  --preset tiny|small|paper       student scale (defau
   --text-column C --text-pair-column C --label-column C
                                   which columns hold the text, the optional second text, the label
                                   (default text, none, label)
+  --labels L1,L2,...              classification: the labels in the model's output order, each data
+                                  label among them (default: the teacher's id2label when named, else
+                                  the train file's labels sorted)
   --task-kind classification|regression   (default classification: any number of string labels)
   --task-name NAME                the dataset's task name; served as <search id>-NAME (default custom)
   --teacher REF / --supernet REF  artifact refs (sha256:...) to start from (default: trained by the search)

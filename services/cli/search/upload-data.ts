@@ -58,5 +58,9 @@ export async function uploadDataFlags(rpc: RpcClient, values: ParsedArgs['values
     text_column: (values['text-column'] as string | undefined) ?? '',
     text_pair_column: (values['text-pair-column'] as string | undefined) ?? '',
     label_column: (values['label-column'] as string | undefined) ?? '',
+    labels: String(values.labels ?? '')
+      .split(',')
+      .map((l) => l.trim())
+      .filter(Boolean),
   };
 }
