@@ -66,6 +66,16 @@ export function numberFlag(values: ParsedArgs['values'], name: string): number |
   return n;
 }
 
+/** A comma-separated list flag, entries trimmed, empty ones dropped; undefined when absent. */
+export function listFlag(values: ParsedArgs['values'], name: string): string[] | undefined {
+  const raw = values[name];
+  if (raw === undefined) return undefined;
+  return String(raw)
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+}
+
 /** Prints a value as one JSON document (what --json promises). */
 export function printJson(value: unknown): void {
   console.log(JSON.stringify(value, null, 2));

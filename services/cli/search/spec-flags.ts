@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { isPresetName } from '../../../efficientbert/core/presets';
 import { PLAN_PRESETS } from '../../../efficientbert/search';
-import { intFlag, numberFlag, type ParsedArgs } from '../args';
+import { intFlag, listFlag, numberFlag, type ParsedArgs } from '../args';
 import { UsageError } from '../command';
 import type { Message } from '../rpc';
 import { methodFromFlag } from './method-flag';
@@ -95,10 +95,7 @@ export function startRequestFromFlags(values: ParsedArgs['values'], dataDir: str
   if ((minParams === undefined) !== (maxParams === undefined))
     throw new UsageError('--min-params and --max-params go together');
   // A user dataset is the search's task: GLUE is then only used when named.
-  const tasks = String(values.tasks ?? (values.train === undefined ? SPEC_DEFAULTS.tasks : ''))
-    .split(',')
-    .map((t) => t.trim())
-    .filter(Boolean);
+  const tasks = listFlag(values, 'tasks') ?? (values.train === undefined ? [SPEC_DEFAULTS.tasks] : []);
   const preset = (values.preset as string | undefined) ?? SPEC_DEFAULTS.preset;
   const plan = isPresetName(preset) ? PLAN_PRESETS[preset] : undefined;
   const counts = (['stage1', 'stage2', 'stage3'] as const).map((k) => intFlag(values, k));

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import * as path from 'node:path';
 import { formatOfFilename } from '../../../efficientbert/search/data-spec';
-import type { ParsedArgs } from '../args';
+import { listFlag, type ParsedArgs } from '../args';
 import { UsageError } from '../command';
 import type { Message, RpcClient } from '../rpc';
 
@@ -58,9 +58,6 @@ export async function uploadDataFlags(rpc: RpcClient, values: ParsedArgs['values
     text_column: (values['text-column'] as string | undefined) ?? '',
     text_pair_column: (values['text-pair-column'] as string | undefined) ?? '',
     label_column: (values['label-column'] as string | undefined) ?? '',
-    labels: String(values.labels ?? '')
-      .split(',')
-      .map((l) => l.trim())
-      .filter(Boolean),
+    labels: listFlag(values, 'labels') ?? [],
   };
 }
