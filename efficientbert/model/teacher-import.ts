@@ -3,10 +3,16 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { ArtifactRef, ArtifactStore } from '../artifacts';
 import { WordPieceTokenizer } from '../data/tokenizer';
-import { serializeSafetensors } from './safetensors';
 import { loadTeacher, TOKENIZER_FILES } from './teacher';
 import { type TeacherConfig, teacherConfigFromHf } from './teacher-config';
-import { readTorchCheckpoint } from './torch-checkpoint';
+import {
+  isShardFileName,
+  WEIGHT_SOURCES,
+  WeightsError,
+  type WeightsSource,
+  weightFilesOf,
+  writeTeacherWeights,
+} from './teacher-weights';
 
 /**
  * Bring-your-own teacher: a Hugging Face model folder (as `save_pretrained` writes it) is checked,
@@ -24,15 +30,24 @@ export const SUPPORTED_ARCHITECTURES = [
 ] as const;
 
 /**
- * Every file of a Hugging Face BERT folder that import reads (a folder's other files, such as
- * training_args.bin or README.md, are not part of the teacher).
+ * The fixed-name files of a Hugging Face BERT folder that import may read; shards of a sharded
+ * checkpoint come on top (a folder's other files, such as training_args.bin or README.md, are not
+ * part of the teacher).
  */
-export const TEACHER_FOLDER_FILES: readonly string[] = [
-  'config.json',
-  'model.safetensors',
-  'pytorch_model.bin',
-  ...TOKENIZER_FILES,
-];
+export const TEACHER_FOLDER_FILES: readonly string[] = ['config.json', ...WEIGHT_SOURCES, ...TOKENIZER_FILES];
+
+export function isTeacherFolderFile(name: string): boolean {
+  return TEACHER_FOLDER_FILES.includes(name) || isShardFileName(name);
+}
+
+/**
+ * The files of `dir` that import reads: config, tokenizer, and the weights of the one layout it
+ * picks (so a folder with both model.safetensors and pytorch_model.bin sends only the first).
+ */
+export function teacherFilesToRead(dir: string): string[] {
+  const fixed = ['config.json', ...TOKENIZER_FILES].filter((f) => fs.existsSync(path.join(dir, f)));
+  return [...fixed, ...weightFilesOf(dir)];
+}
 
 /** A refused teacher folder; `file` names the file at fault (for INVALID_ARGUMENT details). */
 export class TeacherImportError extends Error {
@@ -51,8 +66,8 @@ export interface ImportedTeacher {
   readonly config: TeacherConfig;
   /** The served labels, from id2label, in id order; empty when the checkpoint has no task head. */
   readonly labels: readonly string[];
-  /** Where the weights came from: model.safetensors as is, or converted from pytorch_model.bin. */
-  readonly weightsFrom: 'model.safetensors' | 'pytorch_model.bin';
+  /** Where the weights came from: model.safetensors as is, or converted from another layout. */
+  readonly weightsFrom: WeightsSource;
 }
 
 function readConfig(dir: string): Record<string, unknown> {
@@ -103,38 +118,6 @@ export function labelsOf(json: Record<string, unknown>, numLabels: number): stri
   });
 }
 
-/** Writes the weights as model.safetensors into `out`; returns where they came from. */
-function writeWeights(dir: string, out: string): ImportedTeacher['weightsFrom'] {
-  const st = path.join(dir, 'model.safetensors');
-  if (fs.existsSync(st)) {
-    fs.copyFileSync(st, path.join(out, 'model.safetensors'));
-    return 'model.safetensors';
-  }
-  const bin = path.join(dir, 'pytorch_model.bin');
-  if (!fs.existsSync(bin)) {
-    const sharded = ['model.safetensors.index.json', 'pytorch_model.bin.index.json'].find((f) =>
-      fs.existsSync(path.join(dir, f)),
-    );
-    throw new TeacherImportError(
-      sharded ?? 'model.safetensors',
-      sharded
-        ? 'sharded checkpoints are not supported: save the model with a larger max_shard_size'
-        : 'missing (and no pytorch_model.bin to convert)',
-    );
-  }
-  let entries: ReturnType<typeof readTorchCheckpoint>;
-  try {
-    entries = readTorchCheckpoint(bin);
-  } catch (err) {
-    throw new TeacherImportError('pytorch_model.bin', (err as Error).message.replace(`${bin}: `, ''));
-  }
-  const tensors = new Map<string, { shape: readonly number[]; data: Float32Array }>();
-  // Integer buffers (position_ids) are not weights; state-dict order keeps the output deterministic.
-  for (const [name, e] of entries) if (e.data) tensors.set(name, { shape: e.shape, data: e.data });
-  fs.writeFileSync(path.join(out, 'model.safetensors'), serializeSafetensors(tensors, { format: 'pt' }));
-  return 'pytorch_model.bin';
-}
-
 /**
  * Checks a Hugging Face BERT folder and writes its normalized form into `out` (created). Throws a
  * TeacherImportError naming the file at fault.
@@ -167,7 +150,13 @@ export function normalizeTeacherDir(dir: string, out: string): Omit<ImportedTeac
       'config.json',
       `vocab_size ${config.vocabSize} is smaller than the tokenizer's ${tokenizer.vocabSize} tokens`,
     );
-  const weightsFrom = writeWeights(dir, out);
+  let weightsFrom: WeightsSource;
+  try {
+    weightsFrom = writeTeacherWeights(dir, out);
+  } catch (err) {
+    if (err instanceof WeightsError) throw new TeacherImportError(err.file, err.message);
+    throw err;
+  }
   try {
     loadTeacher(out).dispose();
   } catch (err) {

@@ -13,6 +13,7 @@ import type { ArtifactStore } from '../../efficientbert/artifacts';
 import { selectBackend } from '../../efficientbert/model/backend';
 import {
   importTeacher,
+  isTeacherFolderFile,
   TEACHER_FOLDER_FILES,
   TeacherImportError,
 } from '../../efficientbert/model/teacher-import';
@@ -37,10 +38,10 @@ function checkedFileName(name: string): string {
   if (name === '') throw invalid('filename', 'is required on every message');
   if (/[/\\]/.test(name) || name === '..')
     throw invalid('filename', `'${name}' must be a bare file name (no folders, no '..')`);
-  if (!TEACHER_FOLDER_FILES.includes(name))
+  if (!isTeacherFolderFile(name))
     throw invalid(
       'filename',
-      `'${name}' is not a file of a Hugging Face BERT folder (expected one of ${TEACHER_FOLDER_FILES.join(', ')})`,
+      `'${name}' is not a file of a Hugging Face BERT folder (expected one of ${TEACHER_FOLDER_FILES.join(', ')}, or a shard such as model-00001-of-00002.safetensors)`,
     );
   return name;
 }

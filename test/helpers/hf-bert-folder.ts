@@ -1,7 +1,9 @@
 /**
  * A small random BertForSequenceClassification written by PyPI transformers itself
- * (test/fixtures/python/make_hf_bert.py): OUT/st holds save_pretrained's model.safetensors, OUT/bin
- * torch.save's pytorch_model.bin, both with a vocab.txt; OUT/expected.json transformers' logits.
+ * (test/fixtures/python/make_hf_bert.py), in every weights layout: OUT/st save_pretrained's
+ * model.safetensors, OUT/st-sharded its sharded safetensors, OUT/bin torch.save's
+ * pytorch_model.bin, OUT/bin-sharded pytorch_model shards with their index, each with the
+ * tokenizer; OUT/expected.json transformers' logits.
  * The Python side comes from `npm run setup` (requirements-dev.txt); when it is missing the test
  * fails and says so, since skipping would hide a broken CI set-up.
  */

@@ -6,20 +6,19 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { TEACHER_FOLDER_FILES } from '../../../efficientbert/model/teacher-import';
+import { teacherFilesToRead } from '../../../efficientbert/model/teacher-import';
 import { EXIT, UsageError } from '../command';
 import type { Message, RpcClient } from '../rpc';
 import { UPLOAD_CHUNK_BYTES } from './upload-data';
 
 /**
- * The folder's files that import reads. pytorch_model.bin is left out next to a model.safetensors,
- * which import prefers: hundreds of MB not sent for nothing.
+ * The folder's files that import reads: only the weights layout it picks, so a pytorch_model.bin
+ * next to a model.safetensors (hundreds of MB) is not sent for nothing.
  */
 function filesToSend(dir: string): string[] {
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory())
     throw new UsageError(`teacher import: ${dir}: not a directory`, EXIT.failure);
-  const present = TEACHER_FOLDER_FILES.filter((f) => fs.existsSync(path.join(dir, f)));
-  return present.includes('model.safetensors') ? present.filter((f) => f !== 'pytorch_model.bin') : present;
+  return teacherFilesToRead(dir);
 }
 
 async function* folderMessages(dir: string, files: readonly string[]): AsyncGenerator<Message> {

@@ -126,7 +126,7 @@ describe('Search.ImportTeacher', { timeout: 180_000 }, () => {
     fs.rmSync(work, { recursive: true, force: true });
   });
 
-  it('`teacher import DIR` through the gateway gives the local import’s ref, for both weight formats', async () => {
+  it('`teacher import DIR` through the gateway gives the local import’s ref, for every weights layout', async () => {
     const gatewayStore = new DirArtifactStore(path.join(work, 'gateway-store'));
     const api: RunningSearchServer = await startSearchServer({
       temporalAddress: '127.0.0.1:1',
@@ -135,7 +135,7 @@ describe('Search.ImportTeacher', { timeout: 180_000 }, () => {
       log: () => {},
     });
     try {
-      for (const kind of ['st', 'bin'] as const) {
+      for (const kind of ['st', 'st-sharded', 'bin', 'bin-sharded'] as const) {
         const dir = path.join(hf, kind);
         const local = await importTeacher(dir, new DirArtifactStore(path.join(work, 'local-store')));
         const r = await runCli(['teacher', 'import', dir, '--json'], {
@@ -146,8 +146,9 @@ describe('Search.ImportTeacher', { timeout: 180_000 }, () => {
           ref: local.ref,
           architecture: 'BertForSequenceClassification',
           labels: ['sad', 'neutral', 'happy'],
-          weightsFrom: kind === 'st' ? 'model.safetensors' : 'pytorch_model.bin',
+          weightsFrom: local.weightsFrom,
         });
+        assert.equal(local.weightsFrom.startsWith('model.safetensors'), kind.startsWith('st'));
         assert.ok(await gatewayStore.has(local.ref), `${kind}: the teacher is in the gateway's store`);
       }
     } finally {

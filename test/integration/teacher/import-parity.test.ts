@@ -1,8 +1,9 @@
 /**
  * Bring-your-own teacher against the real library: transformers writes a small random
- * BertForSequenceClassification (save_pretrained's model.safetensors, and torch.save's
- * pytorch_model.bin), we import both and our teacher's logits must equal transformers' within 1e-4
- * on the same inputs.
+ * BertForSequenceClassification in every weights layout (save_pretrained's model.safetensors, and
+ * sharded; torch.save's pytorch_model.bin, and sharded with an index as older transformers wrote
+ * it), we import each and our teacher's logits must equal transformers' within 1e-4 on the same
+ * inputs.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -61,12 +62,19 @@ function assertClose(actual: number[][], want: number[][]): void {
   assert.ok(worst <= 1e-4, `max |Δlogit| ${worst} > 1e-4`);
 }
 
-for (const kind of ['st', 'bin'] as const) {
-  test(`teacher import (${kind === 'st' ? 'save_pretrained model.safetensors' : 'torch.save pytorch_model.bin'}): logits equal transformers' within 1e-4`, async () => {
+const LAYOUTS = {
+  st: 'model.safetensors',
+  'st-sharded': 'model.safetensors.index.json',
+  bin: 'pytorch_model.bin',
+  'bin-sharded': 'pytorch_model.bin.index.json',
+} as const;
+
+for (const [kind, weightsFrom] of Object.entries(LAYOUTS)) {
+  test(`teacher import (${weightsFrom}): logits equal transformers' within 1e-4`, async () => {
     const imported = await importTeacher(path.join(work, 'hf', kind), store);
     assert.equal(imported.architecture, 'BertForSequenceClassification');
     assert.deepEqual(imported.labels, ['sad', 'neutral', 'happy']);
-    assert.equal(imported.weightsFrom, kind === 'st' ? 'model.safetensors' : 'pytorch_model.bin');
+    assert.equal(imported.weightsFrom, weightsFrom);
     const dir = path.join(work, `restored-${kind}`);
     await store.getDir(imported.ref, dir);
     assertClose(logitsOf(dir), expected.logits);
@@ -118,6 +126,32 @@ test('teacher import refuses bad folders, naming the file at fault', async () =>
       }),
       'pytorch_model.bin',
       /./,
+    ],
+    [
+      copyWith('st-sharded', (d) => fs.rmSync(path.join(d, 'model-00002-of-00003.safetensors'))),
+      'model-00002-of-00003.safetensors',
+      /missing \(named by model\.safetensors\.index\.json/,
+    ],
+    [
+      copyWith('bin-sharded', (d) => {
+        const f = path.join(d, 'pytorch_model.bin.index.json');
+        const index = JSON.parse(fs.readFileSync(f, 'utf8')) as { weight_map: Record<string, string> };
+        const first = Object.keys(index.weight_map)[0]!;
+        index.weight_map[first] = '../pytorch_model-00001-of-00002.bin';
+        fs.writeFileSync(f, JSON.stringify(index));
+      }),
+      'pytorch_model.bin.index.json',
+      /not a shard file name/,
+    ],
+    [
+      copyWith('bin-sharded', (d) => {
+        const f = path.join(d, 'pytorch_model.bin.index.json');
+        const index = JSON.parse(fs.readFileSync(f, 'utf8')) as { weight_map: Record<string, string> };
+        delete index.weight_map[Object.keys(index.weight_map)[0]!];
+        fs.writeFileSync(f, JSON.stringify(index));
+      }),
+      'pytorch_model-00001-of-00002.bin',
+      /which pytorch_model\.bin\.index\.json does not map to it/,
     ],
   ];
   for (const [dir, file, message] of cases) {
