@@ -70,6 +70,15 @@ export interface ImportedTeacher {
   readonly weightsFrom: WeightsSource;
 }
 
+export type NormalizedTeacher = Omit<ImportedTeacher, 'ref'>;
+
+/**
+ * Checks and converts a folder into `out` (normalizeTeacherDir's contract). The local CLI runs it
+ * in its own thread; the gateway passes one that runs it on a worker thread, since a BERT-base
+ * folder holds a thread for seconds.
+ */
+export type TeacherNormalizer = (dir: string, out: string) => Promise<NormalizedTeacher>;
+
 function readConfig(dir: string): Record<string, unknown> {
   const file = path.join(dir, 'config.json');
   if (!fs.existsSync(file))
@@ -122,7 +131,7 @@ export function labelsOf(json: Record<string, unknown>, numLabels: number): stri
  * Checks a Hugging Face BERT folder and writes its normalized form into `out` (created). Throws a
  * TeacherImportError naming the file at fault.
  */
-export function normalizeTeacherDir(dir: string, out: string): Omit<ImportedTeacher, 'ref'> {
+export function normalizeTeacherDir(dir: string, out: string): NormalizedTeacher {
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory())
     throw new TeacherImportError(dir, 'not a directory');
   const json = readConfig(dir);
@@ -169,11 +178,15 @@ export function normalizeTeacherDir(dir: string, out: string): Omit<ImportedTeac
 }
 
 /** Imports a Hugging Face BERT folder into the store; the ref is the normalized folder's manifest. */
-export async function importTeacher(dir: string, store: ArtifactStore): Promise<ImportedTeacher> {
+export async function importTeacher(
+  dir: string,
+  store: ArtifactStore,
+  normalize: TeacherNormalizer = async (d, out) => normalizeTeacherDir(d, out),
+): Promise<ImportedTeacher> {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'efficientbert-teacher-'));
   try {
     const folder = path.join(work, 'teacher');
-    const info = normalizeTeacherDir(dir, folder);
+    const info = await normalize(dir, folder);
     return { ref: await store.putDir(folder), ...info };
   } finally {
     fs.rmSync(work, { recursive: true, force: true });

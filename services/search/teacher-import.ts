@@ -10,7 +10,6 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import type { ArtifactStore } from '../../efficientbert/artifacts';
-import { selectBackend } from '../../efficientbert/model/backend';
 import {
   importTeacher,
   isTeacherFolderFile,
@@ -18,6 +17,7 @@ import {
   TeacherImportError,
 } from '../../efficientbert/model/teacher-import';
 import { invalid, ServiceError, toStatus } from '../grpc/errors';
+import { normalizeOnWorkerThread } from './teacher-normalize-thread';
 
 /** Largest folder accepted, all files together: a BERT-large checkpoint is 1.3 GB. */
 export const MAX_TEACHER_BYTES = 4 * 1024 ** 3;
@@ -83,14 +83,6 @@ async function receiveFolder(
   if (received.size === 0) throw invalid('filename', 'no files were sent');
 }
 
-// The gateway trains nothing and has no tfjs backend of its own; import only loads the weights
-// once to check their shapes, for which the plain cpu backend (no native module) is enough.
-let backend: Promise<unknown> | undefined;
-function cpuBackend(): Promise<unknown> {
-  backend ??= selectBackend('cpu', () => {});
-  return backend;
-}
-
 async function importStreamedTeacher(
   call: grpc.ServerReadableStream<TeacherChunk, unknown>,
   store: ArtifactStore,
@@ -99,10 +91,8 @@ async function importStreamedTeacher(
   const work = await fs.promises.mkdtemp(path.join(tempDir, 'efficientbert-teacher-upload-'));
   try {
     await receiveFolder(call as AsyncIterable<TeacherChunk>, work, maxBytes);
-    await cpuBackend();
-    // Synchronous file work and one weights load: a BERT-base teacher holds the gateway's event
-    // loop for seconds, the price of one code path (and one ref) shared with the local import.
-    const t = await importTeacher(work, store);
+    // The same checks and conversion as the local import (so the same ref), off the event loop.
+    const t = await importTeacher(work, store, normalizeOnWorkerThread);
     return {
       ref: t.ref,
       architecture: t.architecture,

@@ -4,17 +4,11 @@
  * its in-flight run fails rather than hanging.
  */
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startTsWorker } from '../../threads/ts-worker';
 import type { Feeds, RunMessage, TensorInfo, WorkerInit, WorkerReply } from './worker-protocol';
 
-/**
- * The worker is TypeScript. Passing this process's `--import tsx` in `execArgv` does not reach a
- * worker's entry file on Node 20 ("Unknown file extension .ts"), so a one-line CommonJS bootstrap
- * registers tsx's require hook in the thread and then loads the worker module.
- */
-const WORKER_BOOTSTRAP = `require(${JSON.stringify(require.resolve('tsx/cjs'))});require(${JSON.stringify(
-  join(__dirname, 'session-worker.ts'),
-)});`;
+const SESSION_WORKER = join(__dirname, 'session-worker.ts');
 
 export interface SessionPoolOptions extends Omit<WorkerInit, 'modelPath'> {
   instances: number;
@@ -41,7 +35,7 @@ type ReadyReply = Extract<WorkerReply, { kind: 'ready' }>;
 
 /** Starts one session worker and resolves once its session exists. */
 function startWorker(init: WorkerInit): Promise<{ worker: Worker; ready: ReadyReply }> {
-  const worker = new Worker(WORKER_BOOTSTRAP, { eval: true, workerData: init });
+  const worker = startTsWorker(SESSION_WORKER, init);
   return new Promise((resolve, reject) => {
     const onMessage = (reply: WorkerReply) => {
       cleanup();
