@@ -195,7 +195,8 @@ function plan(
 }
 
 /**
- * tiny: a whole search in minutes on 2 cores (tests, CI); small: SST-2 on CPU in about an hour;
+ * tiny: a whole search in minutes on 2 cores (tests, CI); small: SST-2 on CPU in about 3 hours
+ * (2 cores, tensorflow backend; 4 with bench/search-quality's rank checks);
  * paper: the reference's settings where the spec gives them. The reference never states its
  * candidate counts (spec §4.5) and gives data sizes in epochs; the paper preset's counts and step
  * numbers are our estimates (steps = examples / global batch, batch = 64 per GPU × GPUs).
