@@ -7,7 +7,6 @@ import { ArtifactNotFoundError, type ArtifactStore, isArtifactRef } from '../../
 import type { FieldError } from '../../efficientbert/core/field-errors';
 import { DataFileError } from '../../efficientbert/data/delimited';
 import { GLUE_TASKS } from '../../efficientbert/data/glue';
-import { readUserTask, type UserTask } from '../../efficientbert/data/user-data';
 import {
   DATA_FORMATS,
   type DataFileRef,
@@ -16,6 +15,7 @@ import {
   DEFAULT_USER_TASK,
   type UserDataSpec,
 } from '../../efficientbert/search/data-spec';
+import { parseUserDataOnWorkerThread } from './data-check-thread';
 
 export interface PbDataFile {
   ref: string;
@@ -136,15 +136,18 @@ const COLUMN_FIELD: Readonly<Record<string, string>> = {
   label: `${FIELD}.label_column`,
 };
 
-/** Reads the dataset's files from the store and parses them the way the trainer will. */
+/**
+ * Reads the dataset's files from the store and parses them the way the trainer will (on a worker
+ * thread); answers the label order (empty for regression) or the problem.
+ */
 export async function checkUserData(
   store: ArtifactStore,
   data: UserDataSpec,
-): Promise<{ task?: UserTask; problem?: DataProblem }> {
-  const texts: string[] = [];
+): Promise<{ labels?: readonly string[]; problem?: DataProblem }> {
+  const bytes: Buffer[] = [];
   for (const split of ['train', 'dev'] as const) {
     try {
-      texts.push((await store.getBytes(data[split].ref)).toString('utf8'));
+      bytes.push(await store.getBytes(data[split].ref));
     } catch (err) {
       if (!(err instanceof ArtifactNotFoundError)) throw err;
       return {
@@ -157,7 +160,7 @@ export async function checkUserData(
     }
   }
   try {
-    return { task: readUserTask(data, texts[0]!, texts[1]!) };
+    return { labels: await parseUserDataOnWorkerThread(data, bytes[0]!, bytes[1]!) };
   } catch (err) {
     if (!(err instanceof DataFileError)) throw err;
     const split = err.file === data.dev.filename && err.file !== data.train.filename ? 'dev' : 'train';

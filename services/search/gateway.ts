@@ -271,9 +271,9 @@ export class SearchGateway {
     };
     let dataLabels: readonly string[] | undefined;
     if (spec.data) {
-      const { task, problem } = await checkUserData(this.store, spec.data);
+      const { labels, problem } = await checkUserData(this.store, spec.data);
       if (problem) fail(problem);
-      dataLabels = task?.labels;
+      dataLabels = labels;
     }
     const checked = await checkTeacher(this.store, spec, dataLabels);
     if (checked.problem) fail(checked.problem);

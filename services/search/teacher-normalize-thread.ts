@@ -9,7 +9,7 @@ import {
   TeacherImportError,
   type TeacherNormalizer,
 } from '../../efficientbert/model/teacher-import';
-import { startTsWorker } from '../threads/ts-worker';
+import { runOnTsWorker } from '../threads/ts-worker';
 
 export interface NormalizeRequest {
   readonly dir: string;
@@ -23,16 +23,9 @@ export type NormalizeReply =
 
 const ENTRY = path.join(__dirname, 'teacher-normalize-worker.ts');
 
-export const normalizeOnWorkerThread: TeacherNormalizer = (dir, out) =>
-  new Promise((resolve, reject) => {
-    const worker = startTsWorker(ENTRY, { dir, out } satisfies NormalizeRequest);
-    worker.once('message', (reply: NormalizeReply) => {
-      if (reply.kind === 'ok') resolve(reply.teacher);
-      else if (reply.kind === 'refused') reject(new TeacherImportError(reply.file, reply.message));
-      else reject(new Error(`teacher import failed: ${reply.message}`));
-      void worker.terminate();
-    });
-    worker.once('error', reject);
-    // After a reply this settles nothing; before one it is a crashed thread, not a hang.
-    worker.once('exit', (code) => reject(new Error(`the teacher import thread exited with code ${code}`)));
-  });
+export const normalizeOnWorkerThread: TeacherNormalizer = async (dir, out) => {
+  const reply = await runOnTsWorker<NormalizeReply>(ENTRY, { dir, out } satisfies NormalizeRequest);
+  if (reply.kind === 'refused') throw new TeacherImportError(reply.file, reply.message);
+  if (reply.kind === 'failed') throw new Error(`teacher import failed: ${reply.message}`);
+  return reply.teacher;
+};

@@ -138,6 +138,26 @@ describe('Search gateway: user datasets', () => {
     assert.equal((err as grpc.ServiceError).metadata.get('field')[0], 'spec.tasks');
   });
 
+  it('parses a large dataset off its event loop, and still names the line at fault', async () => {
+    // 200k rows, the last one without a label: StartSearch must parse the whole file to refuse it.
+    // Parsed on the loop itself this kept it 1.0 busy (0.09 off it); on a worker thread the loop is mostly
+    // idle (a share of busy time, not a duration, so a slow machine moves both alike).
+    const rows = Array.from(
+      { length: 200_000 },
+      (_, i) => `row ${i} of the big file,${['a', 'b', 'c'][i % 3]}`,
+    );
+    const big = await store.putBytes(Buffer.from(`text,label\n${rows.join('\n')}\nno label here\n`));
+    const startedAt = performance.eventLoopUtilization();
+    const err = await rejected({ train: { ref: big, format: 'csv', filename: 'big.csv' } });
+    const { utilization } = performance.eventLoopUtilization(startedAt);
+    assert.equal(err.code, 3, err.details); // INVALID_ARGUMENT
+    assert.match(err.details, /big\.csv:200002/);
+    assert.ok(
+      utilization < 0.5,
+      `the event loop was ${utilization.toFixed(2)} busy while the dataset was parsed`,
+    );
+  });
+
   it('lets a good dataset through every check (then Temporal, absent here, is UNAVAILABLE)', async () => {
     const err = await rejected({});
     assert.equal(err.code, 14, err.details); // UNAVAILABLE
