@@ -52,16 +52,26 @@ export function teacherConfigFromHf(json: Record<string, unknown>, source = 'con
   return config;
 }
 
-export function teacherConfigToHf(config: TeacherConfig): Record<string, unknown> {
+/**
+ * The Hugging Face config.json of a teacher. `labels` name the head's outputs in order (a teacher
+ * trained here on a task carries that task's label names); without them, or for a regression head,
+ * transformers' own defaults LABEL_0.. are written.
+ */
+export function teacherConfigToHf(
+  config: TeacherConfig,
+  labels: readonly string[] = [],
+): Record<string, unknown> {
+  const names =
+    labels.length === config.numLabels
+      ? labels
+      : Array.from({ length: config.numLabels }, (_, i) => `LABEL_${i}`);
   const head =
     config.numLabels > 0
       ? {
           architectures: ['BertForSequenceClassification'],
           num_labels: config.numLabels,
-          id2label: Object.fromEntries(
-            Array.from({ length: config.numLabels }, (_, i) => [String(i), `LABEL_${i}`]),
-          ),
-          label2id: Object.fromEntries(Array.from({ length: config.numLabels }, (_, i) => [`LABEL_${i}`, i])),
+          id2label: Object.fromEntries(names.map((l, i) => [String(i), l])),
+          label2id: Object.fromEntries(names.map((l, i) => [l, i])),
           ...(config.numLabels === 1 ? { problem_type: 'regression' } : {}),
         }
       : { architectures: ['BertModel'] };

@@ -170,12 +170,20 @@ export function loadTeacher(dir: string): Teacher {
   return new Teacher(config, ParamStore.fromArrays(arrays));
 }
 
-/** Writes a teacher as a Hugging Face folder; copies tokenizer files from `tokenizerDir` if given. */
-export function saveTeacher(teacher: Teacher, dir: string, tokenizerDir?: string): void {
+/**
+ * Writes a teacher as a Hugging Face folder; copies tokenizer files from `tokenizerDir` if given,
+ * and names the head's outputs `labels` (id2label) when they are as many.
+ */
+export function saveTeacher(
+  teacher: Teacher,
+  dir: string,
+  tokenizerDir?: string,
+  labels: readonly string[] = [],
+): void {
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(
     path.join(dir, 'config.json'),
-    `${JSON.stringify(teacherConfigToHf(teacher.config), null, 2)}\n`,
+    `${JSON.stringify(teacherConfigToHf(teacher.config, labels), null, 2)}\n`,
   );
   const tensors = new Map<string, FloatTensor>();
   for (const [name, { shape, data }] of teacher.params.toArrays()) {

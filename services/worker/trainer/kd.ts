@@ -396,19 +396,21 @@ async function warmup(s: Session): Promise<TrainerResult> {
     const t = teachers.toFineTune.get(task);
     if (t) t.params.assignArrays((await s.teacher(ref)).params.toArrays());
   }
-  const storeTeacher = async (teacher: Teacher, name: string) => {
+  // Each stored teacher names its head's outputs with its task's labels: the general one trained
+  // here learnt the warm-up task.
+  const storeTeacher = async (teacher: Teacher, name: string, task: string) => {
     const dir = path.join(s.work, `teacher-out-${name}`);
-    saveTeacher(teacher, dir, s.tokenizerDir);
+    saveTeacher(teacher, dir, s.tokenizerDir, s.data.tasks.definition(task).labels);
     return s.store.putDir(dir);
   };
   const teacherDone = async (task: string | undefined) => {
     if (task === undefined) {
       for (const t of teachers.toFineTune.values()) copyEncoder(general, t);
-      stored = { ...stored, general: await storeTeacher(general, 'general') };
+      stored = { ...stored, general: await storeTeacher(general, 'general', method.warmup.task) };
     } else {
       stored = {
         ...stored,
-        tasks: { ...stored.tasks, [task]: await storeTeacher(teachers.toFineTune.get(task)!, task) },
+        tasks: { ...stored.tasks, [task]: await storeTeacher(teachers.toFineTune.get(task)!, task, task) },
       };
     }
   };

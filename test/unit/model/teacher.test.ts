@@ -157,6 +157,19 @@ describe('teacher BERT from a Hugging Face folder', () => {
     loaded.dispose();
   });
 
+  it('names the head’s outputs with the labels given (id2label), transformers’ defaults otherwise', () => {
+    const teacher = Teacher.random(CONFIG, Prng.fromSeed(1));
+    const config = (dir: string) => JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
+    const named = tmpDir();
+    saveTeacher(teacher, named, undefined, ['sports', 'cooking', 'weather']);
+    assert.deepEqual(config(named).id2label, { 0: 'sports', 1: 'cooking', 2: 'weather' });
+    assert.deepEqual(config(named).label2id, { sports: 0, cooking: 1, weather: 2 });
+    const unnamed = tmpDir();
+    saveTeacher(teacher, unnamed);
+    assert.deepEqual(config(unnamed).id2label, { 0: 'LABEL_0', 1: 'LABEL_1', 2: 'LABEL_2' });
+    teacher.dispose();
+  });
+
   it('accepts gamma/beta LayerNorm names and checkpoints without the bert. prefix', () => {
     const dir = tmpDir();
     const teacher = Teacher.random(CONFIG, Prng.fromSeed(2));
