@@ -84,6 +84,12 @@ let logSeq = 0;
  */
 export class S3ArtifactStore extends BaseArtifactStore {
   readonly location: string;
+  /**
+   * Log records already read, by key. A record's key is unique and its object never rewritten, so
+   * a poll (an inference server watching the model repository) lists the keys and GETs only the
+   * new ones, instead of every record each time.
+   */
+  private readonly logRecords = new Map<string, string>();
 
   constructor(
     readonly client: S3Client,
@@ -232,7 +238,14 @@ export class S3ArtifactStore extends BaseArtifactStore {
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
     keys.sort();
-    const texts = await Promise.all(keys.map((k) => this.getText(k)));
-    return texts.filter((t): t is string => t !== undefined).map((t) => JSON.parse(t) as T);
+    const fresh = keys.filter((k) => !this.logRecords.has(k));
+    const texts = await Promise.all(fresh.map((k) => this.getText(k)));
+    fresh.forEach((k, i) => {
+      if (texts[i] !== undefined) this.logRecords.set(k, texts[i]);
+    });
+    return keys.flatMap((k) => {
+      const text = this.logRecords.get(k);
+      return text === undefined ? [] : [JSON.parse(text) as T];
+    });
   }
 }

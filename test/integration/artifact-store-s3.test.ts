@@ -108,6 +108,32 @@ function contract(name: string, make: () => Promise<ArtifactStore>): void {
 }
 
 contract('directory', async () => new DirArtifactStore(path.join(root, 'dir-store')));
+
+describe('S3 log reads', () => {
+  it('GET each record once: a poll after new records fetches only those', async () => {
+    const store = await s3Store();
+    const gets: string[] = [];
+    store.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'GetObjectCommand') gets.push((args.input as { Key: string }).Key);
+        return next(args);
+      },
+      { step: 'initialize', name: 'countGets' },
+    );
+    for (let e = 1; e <= 5; e++) await store.appendLog('models', { e });
+    assert.equal((await store.readLog('models')).length, 5);
+    assert.equal(gets.length, 5);
+    await store.appendLog('models', { e: 6 });
+    assert.deepEqual(
+      await store.readLog('models'),
+      Array.from({ length: 6 }, (_, i) => ({ e: i + 1 })),
+    );
+    assert.equal(gets.length, 6, 'the second read fetched only the new record');
+    // Another process's store (no cache) still reads them all, in the same order.
+    const other = openArtifactStore(store.location, { ...minio.env });
+    assert.deepEqual(await other.readLog('models'), await store.readLog('models'));
+  });
+});
 contract('s3 (MinIO)', s3Store);
 
 describe('S3 artifact store on MinIO', { timeout: 300_000 }, () => {
