@@ -7,7 +7,10 @@
  * appendLog is also safe for many writers on S3 (one object per record).
  *
  * Versions are immutable, as in a directory repository: the first record of a name and version is
- * the one that counts, and publishing one that is already recorded appends nothing.
+ * the one that counts, and publishing one that is already recorded appends nothing. A version is
+ * taken out of service by a withdrawal record `{ name, version, withdrawn: true, reason }`: from
+ * then on it is never served and never published again (a withdrawn model is not quietly back
+ * because a retried activity published it once more).
  */
 import { type ArtifactRef, type ArtifactStore, type DirManifest, isArtifactRef } from './store';
 
@@ -38,19 +41,91 @@ function isPublishedModel(value: unknown): value is PublishedModel {
   );
 }
 
+export interface WithdrawnModel {
+  readonly name: string;
+  readonly version: number;
+  readonly withdrawn: true;
+  /** Why (for people reading the log and the servers' logs). */
+  readonly reason: string;
+}
+
+function isWithdrawal(value: unknown): value is WithdrawnModel {
+  const r = value as Partial<WithdrawnModel> | null;
+  return (
+    typeof r === 'object' &&
+    r !== null &&
+    r.withdrawn === true &&
+    typeof r.name === 'string' &&
+    Number.isSafeInteger(r.version) &&
+    typeof r.reason === 'string'
+  );
+}
+
 const key = (m: { name: string; version: number }) => `${m.name}/${m.version}`;
 
 /**
- * Every published model version, the first record of each name and version only, in publishing
- * order. Records that are not well-formed are left out: the log is shared, and one bad writer must
- * not stop every server.
+ * The log read whole: the first publication of each name and version, in publishing order, and
+ * the versions withdrawn. Records that are not well-formed are left out: the log is shared, and
+ * one bad writer must not stop every server.
  */
-export async function readPublishedModels(store: ArtifactStore): Promise<PublishedModel[]> {
-  const first = new Map<string, PublishedModel>();
+async function readRegistry(
+  store: ArtifactStore,
+): Promise<{ published: Map<string, PublishedModel>; withdrawn: Map<string, WithdrawnModel> }> {
+  const published = new Map<string, PublishedModel>();
+  const withdrawn = new Map<string, WithdrawnModel>();
   for (const record of await store.readLog(MODEL_REGISTRY_LOG)) {
-    if (isPublishedModel(record) && !first.has(key(record))) first.set(key(record), record);
+    if (isWithdrawal(record)) {
+      if (!withdrawn.has(key(record))) withdrawn.set(key(record), record);
+    } else if (isPublishedModel(record) && !published.has(key(record))) published.set(key(record), record);
   }
-  return [...first.values()];
+  return { published, withdrawn };
+}
+
+/**
+ * What a server reads: the versions to serve (published and not withdrawn, in publishing order)
+ * and the withdrawn ones. A server stops serving a version only when it is withdrawn, never
+ * because the log lacks it: an empty or wrong store must not empty every server.
+ */
+export async function readModelRegistry(
+  store: ArtifactStore,
+): Promise<{ served: PublishedModel[]; withdrawn: WithdrawnModel[] }> {
+  const { published, withdrawn } = await readRegistry(store);
+  return {
+    served: [...published.values()].filter((m) => !withdrawn.has(key(m))),
+    withdrawn: [...withdrawn.values()],
+  };
+}
+
+/** Every model version to serve: published and not withdrawn, in publishing order. */
+export async function readPublishedModels(store: ArtifactStore): Promise<PublishedModel[]> {
+  return (await readModelRegistry(store)).served;
+}
+
+/** Thrown when a withdrawal names a version that was never published. */
+export class UnpublishedModelError extends Error {
+  constructor(name: string, version: number) {
+    super(`model '${name}' version ${version} was never published to this store`);
+    this.name = 'UnpublishedModelError';
+  }
+}
+
+/**
+ * Takes a published version out of service on every server reading this store (on their next
+ * poll). Withdrawing a version again appends nothing; returns whether this call withdrew it.
+ */
+export async function withdrawModelVersion(
+  store: ArtifactStore,
+  name: string,
+  version: number,
+  reason: string,
+): Promise<boolean> {
+  const { published, withdrawn } = await readRegistry(store);
+  const id = key({ name, version });
+  if (!published.has(id)) throw new UnpublishedModelError(name, version);
+  if (withdrawn.has(id)) return false;
+  const record: WithdrawnModel = { name, version, withdrawn: true, reason };
+  await store.appendLog(MODEL_REGISTRY_LOG, record);
+  return true;
 }
 
 /**
@@ -79,7 +154,8 @@ export async function publishRepositoryArtifact(
     group.entries.push({ ...entry, path: rest.join('/') });
     versions.set(key(version), group);
   }
-  const recorded = new Set((await readPublishedModels(store)).map(key));
+  const { published, withdrawn } = await readRegistry(store);
+  const recorded = new Set([...published.keys(), ...withdrawn.keys()]);
   for (const group of versions.values()) {
     if (recorded.has(key(group))) continue;
     const packageManifest: DirManifest = {

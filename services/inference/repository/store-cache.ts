@@ -10,7 +10,9 @@
  *   <model>/<version>           a symlink to ../.packages/<hex>, swapped in by rename
  *
  * The dot folders are not model names to the layout reader, and a version appears only once its
- * link does. One cache folder belongs to one server.
+ * link does. A version withdrawn from the store loses its link (the model manager then serves the
+ * previous version, or unloads the model), and a package no link points at any more is deleted.
+ * One cache folder belongs to one server.
  */
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs/promises';
@@ -21,7 +23,8 @@ import {
   type ArtifactStore,
   hexOf,
   type PublishedModel,
-  readPublishedModels,
+  readModelRegistry,
+  type WithdrawnModel,
 } from '../../../efficientbert/artifacts';
 import { isValidModelName } from './layout';
 import type { Logger, RepositorySource } from './model-manager';
@@ -86,11 +89,12 @@ export class StoreModelCache implements RepositorySource {
 
   private async pullOnce(): Promise<void> {
     let models: PublishedModel[];
+    let withdrawn: WithdrawnModel[];
     try {
       // What a killed server left half-downloaded is of no use: its downloads start over.
       if (!this.incomingCleared) await fs.rm(path.join(this.dir, INCOMING), { recursive: true, force: true });
       this.incomingCleared = true;
-      models = await readPublishedModels(this.store);
+      ({ served: models, withdrawn } = await readModelRegistry(this.store));
     } catch (err) {
       this.log(
         `model store ${this.store.location}: cannot read published models (${message(err)}); serving the cached ones, retrying on the next poll`,
@@ -114,6 +118,50 @@ export class StoreModelCache implements RepositorySource {
           `model store: ${model.name} version ${model.version} (${model.ref}): ${message(err)}; ${permanent ? 'skipped' : 'retrying on the next poll'}`,
         );
       }
+    }
+    try {
+      await this.removeWithdrawn(withdrawn);
+    } catch (err) {
+      this.log(`model store: cannot prune ${this.dir} (${message(err)}); trying again on the next poll`);
+    }
+  }
+
+  /** Our version links (into .packages/), by `<name>/<version>`. */
+  private async versionLinks(): Promise<Map<string, string>> {
+    const links = new Map<string, string>();
+    for (const name of await fs.readdir(this.dir)) {
+      if (name.startsWith('.') || !(await fs.stat(path.join(this.dir, name))).isDirectory()) continue;
+      for (const version of await fs.readdir(path.join(this.dir, name))) {
+        if (!/^[0-9]+$/.test(version)) continue;
+        const target = await readLink(path.join(this.dir, name, version));
+        if (target?.startsWith(`..${path.sep}${PACKAGES}${path.sep}`))
+          links.set(`${name}/${version}`, target);
+      }
+    }
+    return links;
+  }
+
+  /** Drops the links of withdrawn versions, then the packages nothing links to. */
+  private async removeWithdrawn(withdrawn: readonly WithdrawnModel[]): Promise<void> {
+    const links = await this.versionLinks();
+    for (const w of withdrawn) {
+      const id = `${w.name}/${w.version}`;
+      if (!links.has(id)) continue;
+      await fs.rm(path.join(this.dir, id), { force: true });
+      links.delete(id);
+      this.log(`model store: ${w.name} version ${w.version} was withdrawn (${w.reason}); no longer served`);
+    }
+    const linked = new Set([...links.values()].map((t) => path.basename(t)));
+    let packages: string[];
+    try {
+      packages = await fs.readdir(path.join(this.dir, PACKAGES));
+    } catch {
+      return;
+    }
+    for (const hex of packages) {
+      if (linked.has(hex)) continue;
+      await fs.rm(path.join(this.dir, PACKAGES, hex), { recursive: true, force: true });
+      this.log(`model store: deleted the cached package sha256:${hex} (no version uses it)`);
     }
   }
 

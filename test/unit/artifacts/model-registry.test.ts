@@ -7,8 +7,11 @@ import {
   DirArtifactStore,
   MODEL_REGISTRY_LOG,
   type PublishedModel,
+  readModelRegistry,
   readPublishedModels,
   STORE_MODEL_REPOSITORY,
+  UnpublishedModelError,
+  withdrawModelVersion,
 } from '../../../efficientbert/artifacts';
 import { createActivities } from '../../../workflows/activities';
 
@@ -100,5 +103,29 @@ describe('model registry in the artifact store (publishModels with EFFICIENTBERT
     assert.deepEqual(await readPublishedModels(bad), [
       { name: 'm', version: 1, ref: good.ref, searchId: 'ok' },
     ]);
+  });
+
+  it('a withdrawn version is not served and is never published again; withdrawing twice appends nothing', async () => {
+    const modelRef = await storeTree(store, root, {
+      's3-sst2/1/model.onnx': 'v1',
+      's3-sst2/2/model.onnx': 'v2',
+    });
+    await publish({ searchId: 's3', modelRef });
+    assert.equal(await withdrawModelVersion(store, 's3-sst2', 2, 'regressed on our data'), true);
+    const served = async () =>
+      (await readPublishedModels(store)).filter((m) => m.name === 's3-sst2').map((m) => m.version);
+    assert.deepEqual(await served(), [1]);
+    const { withdrawn } = await readModelRegistry(store);
+    assert.deepEqual(withdrawn, [
+      { name: 's3-sst2', version: 2, withdrawn: true, reason: 'regressed on our data' },
+    ]);
+    const before = (await store.readLog(MODEL_REGISTRY_LOG)).length;
+    assert.equal(await withdrawModelVersion(store, 's3-sst2', 2, 'again'), false);
+    // A retried publication of the withdrawn version does not bring it back.
+    await publish({ searchId: 's3', modelRef });
+    assert.equal((await store.readLog(MODEL_REGISTRY_LOG)).length, before);
+    assert.deepEqual(await served(), [1]);
+    await assert.rejects(withdrawModelVersion(store, 's3-sst2', 9, 'typo'), UnpublishedModelError);
+    await assert.rejects(withdrawModelVersion(store, 'nobody', 1, 'typo'), /never published/);
   });
 });

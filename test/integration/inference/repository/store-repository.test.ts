@@ -12,6 +12,7 @@ import {
   DirArtifactStore,
   MODEL_REGISTRY_LOG,
   STORE_MODEL_REPOSITORY,
+  withdrawModelVersion,
 } from '../../../../efficientbert/artifacts';
 import { WordPieceTokenizer } from '../../../../efficientbert/data/tokenizer';
 import type { InferenceServer } from '../../../../services/inference/grpc/server';
@@ -145,6 +146,25 @@ describe('model repository in the artifact store', () => {
     await fs.rename(aside, storeDir);
     await publishModels(await exported('s5', [{ name: 'after-outage', version: 1, seed: 505 }]));
     await until(() => server.manager.find('after-outage') !== null, 'after-outage to load');
+  });
+
+  it('a withdrawn version stops serving (the previous one serves again) and its package is deleted', async () => {
+    await publishModels(await exported('s7', [{ name: 'sst2', version: 3, seed: 707 }]));
+    await until(async () => (await positive(c, 'sst2')).version === '3', 'version 3 to serve');
+    const hex3 = (await fs.readlink(join(cache, 'sst2', '3'))).split('/').at(-1)!;
+    await withdrawModelVersion(store, 'sst2', 3, 'worse than version 2 on our data');
+    await until(async () => (await positive(c, 'sst2')).version === '2', 'version 2 to serve again');
+    assert.ok(Math.abs((await positive(c, 'sst2')).p - expectedPositive(fixtures['sst2/2']!)) < 1e-5);
+    await until(
+      async () => !(await fs.readdir(join(cache, '.packages'))).includes(hex3),
+      'the package deleted',
+    );
+    assert.ok(!(await fs.readdir(join(cache, 'sst2'))).includes('3'));
+    assert.ok(log.some((l) => l.includes('sst2 version 3 was withdrawn (worse than version 2 on our data)')));
+    // The packages other versions use stay.
+    const kept = await fs.readdir(join(cache, '.packages'));
+    for (const v of ['1', '2'])
+      assert.ok(kept.includes((await fs.readlink(join(cache, 'sst2', v))).split('/').at(-1)!));
   });
 
   it('without polling, RepositoryModelLoad pulls first; RepositoryModelUnload stops serving', async () => {
