@@ -14,7 +14,7 @@ import type { ParamBudget } from '../space/sample';
 import { STAGES, type StageName } from './candidates';
 import type { UserDataSpec } from './data-spec';
 import { type MethodOverrides, type MethodSettings, mergeMethod, methodOf, withMethod } from './plan/method';
-import { PLAN_PRESETS } from './plan/presets';
+import { GIVEN_TEACHER_WARMUP_FINETUNE_STEPS, PLAN_PRESETS } from './plan/presets';
 import { validateSearchPlan } from './plan/validate';
 
 /** Training budget handed to every candidate's trainer. */
@@ -110,9 +110,8 @@ export const DEFAULTS = {
 export function resolveSearchSpec(request: SearchRequest): SearchSpec {
   const { preset, budget, stages } = request;
   const plan = PLAN_PRESETS[preset];
-  const presetMethod = methodOf(plan);
   const method = mergeMethod(
-    request.data ? methodOnTask(presetMethod, request.data.name) : presetMethod,
+    presetMethodFor(preset, { userTask: request.data?.name, teacherGiven: request.teacherRef !== undefined }),
     request.method,
   );
   const steps = budget?.steps ?? method.proxy.pretrainSteps + method.proxy.finetuneSteps;
@@ -149,6 +148,23 @@ export function resolveSearchSpec(request: SearchRequest): SearchSpec {
     method,
     // 0 stays absent, so a spec from before the rank check hashes (StartSearch idempotency) the same.
     ...optional('verifyRanking', request.verifyRanking === 0 ? undefined : request.verifyRanking),
+  };
+}
+
+/**
+ * The trainings a request's method overrides start from: the preset's, on the user's dataset when
+ * there is one, and with the longer warm-up fine-tune a given (pre-trained) teacher needs.
+ */
+export function presetMethodFor(
+  preset: PresetName,
+  { userTask, teacherGiven }: { userTask?: string | undefined; teacherGiven: boolean },
+): MethodSettings {
+  const planMethod = methodOf(PLAN_PRESETS[preset]);
+  const onTask = userTask === undefined ? planMethod : methodOnTask(planMethod, userTask);
+  if (!teacherGiven) return onTask;
+  return {
+    ...onTask,
+    warmup: { ...onTask.warmup, finetuneSteps: GIVEN_TEACHER_WARMUP_FINETUNE_STEPS[preset] },
   };
 }
 

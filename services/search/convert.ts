@@ -67,7 +67,10 @@ export function specFromPb(pb: PbSearchSpec | null | undefined): { spec?: Search
   if (!isPresetName(pb.preset)) return { errors: [presetError(pb.preset)] };
   const { data, errors: dataErrors } = pb.data ? dataFromPb(pb.data) : { errors: [] };
   if (dataErrors.length) return { errors: dataErrors };
-  const { method, errors } = methodFromPb(pb.preset, pb.method, data?.name);
+  const { method, errors } = methodFromPb(pb.preset, pb.method, {
+    userTask: data?.name,
+    teacherGiven: set(pb.teacher_ref) !== undefined,
+  });
   if (errors.length) return { errors };
   const budget = pb.budget;
   const range = pb.param_range;

@@ -11,9 +11,7 @@ import {
   type MethodOverrides,
   type MethodSettings,
   mergeMethod,
-  methodOf,
-  methodOnTask,
-  PLAN_PRESETS,
+  presetMethodFor,
   validateMethod,
 } from '../../efficientbert/search';
 
@@ -135,12 +133,11 @@ function methodOverridesFromPb(pb: PbMethod | null | undefined): MethodOverrides
 export function methodFromPb(
   preset: string,
   pb: PbMethod | null | undefined,
-  userTask?: string,
+  base: { userTask?: string | undefined; teacherGiven: boolean } = { teacherGiven: false },
 ): { method?: MethodSettings; errors: FieldError[] } {
   if (!isPresetName(preset)) return { errors: [] }; // the spec's own validation reports the preset
-  const presetMethod = methodOf(PLAN_PRESETS[preset]);
-  const base = userTask === undefined ? presetMethod : methodOnTask(presetMethod, userTask);
-  const method = mergeMethod(base, methodOverridesFromPb(pb));
+  const { userTask } = base;
+  const method = mergeMethod(presetMethodFor(preset, base), methodOverridesFromPb(pb));
   const errors = underField('spec', validateMethod(preset, method, userTask));
   return errors.length ? { errors } : { method, errors };
 }

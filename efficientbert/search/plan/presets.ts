@@ -346,3 +346,17 @@ export const PLAN_PRESETS: Readonly<Record<PresetName, SearchPlan>> = {
     },
   }),
 };
+
+/**
+ * The warm-up's KD fine-tune steps when the search is given a pre-trained teacher (teacher_ref)
+ * instead of training one here. A teacher trained here from scratch on the task has hidden states
+ * that are the task's features, which general KD has already matched; a pre-trained teacher's are
+ * general-purpose, and a random student needs a few hundred steps to pick the task up from them
+ * (tiny, MiniLM's SST-2 teacher: chance up to step 200, 0.73 at 400, 0.78 at 600; README). Where
+ * the preset already fine-tunes that long, it is the same number.
+ */
+export const GIVEN_TEACHER_WARMUP_FINETUNE_STEPS: Readonly<Record<PresetName, number>> = {
+  tiny: 600,
+  small: PLAN_PRESETS.small.warmup.finetuneSteps,
+  paper: PLAN_PRESETS.paper.warmup.finetuneSteps,
+};

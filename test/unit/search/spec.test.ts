@@ -31,6 +31,23 @@ describe('search spec', () => {
     );
   });
 
+  it('lengthens the warm-up fine-tune for a given teacher, unless the request sets it', () => {
+    const teacherRef = `sha256:${'a'.repeat(64)}`;
+    const base = { preset: 'tiny' as const, tasks: ['sst2'], seed: 1 };
+    assert.equal(resolveSearchSpec(base).method.warmup.finetuneSteps, 120);
+    assert.equal(resolveSearchSpec({ ...base, teacherRef }).method.warmup.finetuneSteps, 600);
+    const explicit = resolveSearchSpec({ ...base, teacherRef, method: { warmup: { finetuneSteps: 50 } } });
+    assert.equal(explicit.method.warmup.finetuneSteps, 50);
+    // Everything else about the warm-up stays the preset's.
+    const { finetuneSteps: _a, ...withTeacher } = resolveSearchSpec({ ...base, teacherRef }).method.warmup;
+    const { finetuneSteps: _b, ...without } = resolveSearchSpec(base).method.warmup;
+    assert.deepEqual(withTeacher, without);
+    assert.equal(
+      resolveSearchSpec({ ...base, preset: 'small', teacherRef }).method.warmup.finetuneSteps,
+      PLAN_PRESETS.small.warmup.finetuneSteps,
+    );
+  });
+
   it('fills what a request leaves out, once, from the preset and the defaults', () => {
     const spec = resolveSearchSpec({ preset: 'tiny', tasks: ['sst2'], seed: 1 });
     const plan = PLAN_PRESETS.tiny;

@@ -34,7 +34,11 @@ describe('search spec method settings (proto ↔ plan)', () => {
   });
 
   it("points every training at a user dataset's task unless the request names another", () => {
-    const { method, errors } = methodFromPb('tiny', { final: { tasks: ['intent', 'sst2'] } }, 'intent');
+    const { method, errors } = methodFromPb(
+      'tiny',
+      { final: { tasks: ['intent', 'sst2'] } },
+      { userTask: 'intent', teacherGiven: false },
+    );
     assert.deepEqual(errors, []);
     assert.equal(method!.warmup.task, 'intent');
     assert.equal(method!.proxy.task, 'intent');
@@ -42,7 +46,11 @@ describe('search spec method settings (proto ↔ plan)', () => {
     assert.equal(method!.scoring.task, 'intent');
     assert.deepEqual(method!.final.tasks, ['intent', 'sst2']);
     assert.deepEqual(
-      methodFromPb('tiny', { scoring: { task: 'other' } }, 'intent').errors.map((e) => e.field),
+      methodFromPb(
+        'tiny',
+        { scoring: { task: 'other' } },
+        { userTask: 'intent', teacherGiven: false },
+      ).errors.map((e) => e.field),
       ['spec.method.scoring.task'],
     );
   });
