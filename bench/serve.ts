@@ -40,7 +40,7 @@ import {
 } from './lib/servers/inference';
 import { killAllServers } from './lib/servers/process';
 import { ratio, round3 } from './lib/stats';
-import { measureGrpcLatency, overVsFloorClaim } from './serve/latency';
+import { measureGrpcLatency, ONE_INSTANCE, overVsFloorClaim } from './serve/latency';
 import { measureModels, writeModels } from './serve/models';
 import {
   batchingClaim,
@@ -91,6 +91,12 @@ const log = (message: string) => console.error(`[serve] ${message}`);
 function serverSpecs(): { latency: ServerSpec[]; all: ServerSpec[] } {
   const specs: ServerSpec[] = [
     { name: 'current', entry: INFERENCE_SERVER, flags: [], note: 'this checkout, default settings' },
+    {
+      name: ONE_INSTANCE,
+      entry: INFERENCE_SERVER,
+      flags: ['--instances', '1'],
+      note: 'this checkout with one session instance, which runs on the main thread',
+    },
   ];
   if (!args.quick && !args.tiny) {
     specs.push({
@@ -116,7 +122,12 @@ function serverSpecs(): { latency: ServerSpec[]; all: ServerSpec[] } {
   });
   return {
     latency: specs,
-    all: [...specs, ...specs.filter((s) => !s.flags.includes('--max-queue-delay-ms')).map(batchingOff)],
+    all: [
+      ...specs,
+      ...specs
+        .filter((s) => !s.flags.includes('--max-queue-delay-ms') && s.name !== ONE_INSTANCE)
+        .map(batchingOff),
+    ],
   };
 }
 

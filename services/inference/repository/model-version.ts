@@ -9,7 +9,7 @@ import { WordPieceTokenizer } from '../../../efficientbert/data/tokenizer';
 import type { InferenceMetrics } from '../metrics';
 import { assembleFeeds, type SequenceJob, splitOutputs } from '../runtime/batch-tensors';
 import { type BatchingOptions, DynamicBatcher } from '../runtime/batcher';
-import { SessionPool } from '../runtime/session-pool';
+import { createSessionRunner, type SessionRunner } from '../runtime/session-runner';
 import type { Feeds, TensorInfo } from '../runtime/worker-protocol';
 import { type ModelPackageConfig, validateModelConfig } from './model-config';
 import { ModelStatistics } from './model-statistics';
@@ -62,7 +62,7 @@ export class ModelVersion {
     readonly version: string,
     readonly config: ModelPackageConfig,
     readonly tokenizer: WordPieceTokenizer,
-    private readonly pool: SessionPool,
+    private readonly pool: SessionRunner,
     readonly batching: BatchingOptions,
     private readonly metrics: InferenceMetrics,
   ) {
@@ -80,7 +80,7 @@ export class ModelVersion {
   ): Promise<ModelVersion> {
     const config = validateModelConfig(JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')));
     const tokenizer = WordPieceTokenizer.fromDirectory(join(dir, config.tokenizer));
-    const pool = await SessionPool.create(join(dir, 'model.onnx'), settings);
+    const pool = await createSessionRunner(join(dir, 'model.onnx'), settings);
     try {
       checkSignature(config, pool.description.inputs, pool.description.outputs);
     } catch (err) {

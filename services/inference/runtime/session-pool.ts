@@ -6,20 +6,10 @@
 import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { startTsWorker } from '../../threads/ts-worker';
-import type { Feeds, RunMessage, TensorInfo, WorkerInit, WorkerReply } from './worker-protocol';
+import type { PoolDescription, SessionRunner, SessionRunnerOptions } from './session-runner';
+import type { Feeds, RunMessage, WorkerInit, WorkerReply } from './worker-protocol';
 
 const SESSION_WORKER = join(__dirname, 'session-worker.ts');
-
-export interface SessionPoolOptions extends Omit<WorkerInit, 'modelPath'> {
-  instances: number;
-}
-
-export interface PoolDescription {
-  providers: string[];
-  fallbackReason?: string;
-  inputs: TensorInfo[];
-  outputs: TensorInfo[];
-}
 
 interface PendingRun {
   resolve(outputs: Feeds): void;
@@ -66,7 +56,7 @@ function startWorker(init: WorkerInit): Promise<{ worker: Worker; ready: ReadyRe
   });
 }
 
-export class SessionPool {
+export class SessionPool implements SessionRunner {
   private readonly slots: Slot[] = [];
   private readonly waiting: Array<() => void> = [];
   private nextId = 0;
@@ -77,7 +67,7 @@ export class SessionPool {
     readonly description: PoolDescription,
   ) {}
 
-  static async create(modelPath: string, options: SessionPoolOptions): Promise<SessionPool> {
+  static async create(modelPath: string, options: SessionRunnerOptions): Promise<SessionPool> {
     const init: WorkerInit = {
       modelPath,
       providers: options.providers,

@@ -32,6 +32,7 @@ describe('bench/serve.ts --quick --tiny', () => {
       claims.grpcOverheadP50.transportFloor.grpcJsClient,
       claims.grpcOverheadP50.transportFloor.grpcioClient,
       claims.overVsFloorMs.value,
+      claims.overVsFloorMs.oneInstance.value,
       claims.throughputVsFloor32.value,
     ]) {
       assert.equal(typeof value, 'number');
@@ -43,6 +44,7 @@ describe('bench/serve.ts --quick --tiny', () => {
       'current:classify',
       'current:modelInfer',
       'current:classify:grpcio',
+      'current-1instance:classify:grpcio',
       'floor:grpcJsTransport',
       'floor:grpcioTransport',
     ]) {
