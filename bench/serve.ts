@@ -88,14 +88,15 @@ const log = (message: string) => console.error(`[serve] ${message}`);
  * delay), the baseline checkout if given, and each but the delay variant with batching off. The
  * first list is what the latency rounds compare; all of them are in the throughput cells.
  */
-function serverSpecs(): { latency: ServerSpec[]; all: ServerSpec[] } {
+function serverSpecs(intraOpThreads: number): { latency: ServerSpec[]; all: ServerSpec[] } {
   const specs: ServerSpec[] = [
     { name: 'current', entry: INFERENCE_SERVER, flags: [], note: 'this checkout, default settings' },
     {
       name: ONE_INSTANCE,
       entry: INFERENCE_SERVER,
-      flags: ['--instances', '1'],
-      note: 'this checkout with one session instance, which runs on the main thread',
+      // The floor's intra-op threads, not all the cores one instance would get by default.
+      flags: ['--instances', '1', '--intra-op-threads', String(intraOpThreads)],
+      note: 'this checkout with one session instance (on the main thread), the floor’s intra-op threads',
     },
   ];
   if (!args.quick && !args.tiny) {
@@ -167,7 +168,7 @@ async function main(): Promise<void> {
 
     // Every server is up for the whole run (idle ones sleep: spinning is off), so the variants
     // can be measured in alternation.
-    const specs = serverSpecs();
+    const specs = serverSpecs(threads);
     for (const spec of specs.all) servers.push(await startServer(spec, repo));
     // The transport floor: the same model run on a grpc-js server's main thread with a worker's
     // intra-op threads, one session (bench/lib/servers/floor-server.ts).

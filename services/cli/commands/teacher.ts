@@ -10,8 +10,8 @@ import { uploadTeacherDir } from '../search/upload-teacher';
 
 const USAGE = `usage: efficientbert teacher import DIR [--artifacts STORE] [--json] [configuration flags]
 
-Imports a Hugging Face BERT folder (config.json; model.safetensors, or pytorch_model.bin which is
-converted; tokenizer.json or vocab.txt) and prints its ref, to pass as \`search start --teacher
+Imports a Hugging Face BERT folder (config.json; model.safetensors or pytorch_model.bin, either
+of them sharded with its index.json; tokenizer.json or vocab.txt) and prints its ref, to pass as \`search start --teacher
 REF\` (or import and start at once: \`search start --teacher-dir DIR\`). The folder is uploaded to
 the search service (Search.ImportTeacher), which stores it where the workers read it. The same
 folder always gives the same ref.
