@@ -59,9 +59,8 @@ describe('session runners: inline (1 instance) and worker pool (several)', () =>
         for (const outputs of results) {
           const logits = outputs.logits;
           assert.deepEqual(logits!.dims, [1, want.length]);
-          want.forEach((w, i) =>
-            assert.ok(Math.abs(Number(logits!.data[i]) - w) < 1e-4, `${logits!.data[i]} vs ${w}`),
-          );
+          for (const [i, w] of want.entries())
+            assert.ok(Math.abs(Number(logits!.data[i]) - w) < 1e-4, `${logits!.data[i]} vs ${w}`);
         }
       } finally {
         await runner.close();
