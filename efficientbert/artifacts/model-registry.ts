@@ -28,17 +28,21 @@ export interface PublishedModel {
   readonly searchId: string;
 }
 
-function isPublishedModel(value: unknown): value is PublishedModel {
-  const r = value as Partial<PublishedModel> | null;
+/** A log record naming a model version: `name` and a non-negative integer `version`. */
+function namesVersion(value: unknown): value is { name: string; version: number } {
+  const r = value as { name?: unknown; version?: unknown } | null;
   return (
     typeof r === 'object' &&
     r !== null &&
     typeof r.name === 'string' &&
     Number.isSafeInteger(r.version) &&
-    (r.version ?? -1) >= 0 &&
-    isArtifactRef(r.ref) &&
-    typeof r.searchId === 'string'
+    (r.version as number) >= 0
   );
+}
+
+function isPublishedModel(value: unknown): value is PublishedModel {
+  const r = value as Partial<PublishedModel>;
+  return namesVersion(value) && isArtifactRef(r.ref) && typeof r.searchId === 'string';
 }
 
 export interface WithdrawnModel {
@@ -50,15 +54,8 @@ export interface WithdrawnModel {
 }
 
 function isWithdrawal(value: unknown): value is WithdrawnModel {
-  const r = value as Partial<WithdrawnModel> | null;
-  return (
-    typeof r === 'object' &&
-    r !== null &&
-    r.withdrawn === true &&
-    typeof r.name === 'string' &&
-    Number.isSafeInteger(r.version) &&
-    typeof r.reason === 'string'
-  );
+  const r = value as Partial<WithdrawnModel>;
+  return namesVersion(value) && r.withdrawn === true && typeof r.reason === 'string';
 }
 
 const key = (m: { name: string; version: number }) => `${m.name}/${m.version}`;
