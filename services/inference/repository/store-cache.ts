@@ -67,6 +67,7 @@ async function exists(file: string): Promise<boolean> {
 export class StoreModelCache implements RepositorySource {
   private pulling: Promise<void> = Promise.resolve();
   private incomingCleared = false;
+  private packagesPruned = false;
   /** `<name>/<version>` of published versions that cannot be served; logged once, then skipped. */
   private readonly skipped = new Set<string>();
 
@@ -141,17 +142,22 @@ export class StoreModelCache implements RepositorySource {
     return links;
   }
 
-  /** Drops the links of withdrawn versions, then the packages nothing links to. */
+  /**
+   * Drops the links of withdrawn versions, then the packages nothing links to. The cache is
+   * scanned only when a link went (or once, for what a killed server left), not on every poll.
+   */
   private async removeWithdrawn(withdrawn: readonly WithdrawnModel[]): Promise<void> {
-    const links = await this.versionLinks();
+    let removed = false;
     for (const w of withdrawn) {
-      const id = `${w.name}/${w.version}`;
-      if (!links.has(id)) continue;
-      await fs.rm(path.join(this.dir, id), { force: true });
-      links.delete(id);
+      const link = path.join(this.dir, w.name, String(w.version));
+      if (!(await readLink(link))?.startsWith(`..${path.sep}${PACKAGES}${path.sep}`)) continue;
+      await fs.rm(link, { force: true });
+      removed = true;
       this.log(`model store: ${w.name} version ${w.version} was withdrawn (${w.reason}); no longer served`);
     }
-    const linked = new Set([...links.values()].map((t) => path.basename(t)));
+    if (!removed && this.packagesPruned) return;
+    this.packagesPruned = true;
+    const linked = new Set([...(await this.versionLinks()).values()].map((t) => path.basename(t)));
     let packages: string[];
     try {
       packages = await fs.readdir(path.join(this.dir, PACKAGES));
