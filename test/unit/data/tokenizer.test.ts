@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { WordPieceTokenizer } from '../../../efficientbert/data/tokenizer';
+import { PIECE_CACHE_LIMIT, WordPieceTokenizer } from '../../../efficientbert/data/tokenizer';
 import { BERT_UNCASED_DIR, GLUE_DIR } from '../../helpers/shared-data';
 
 interface GoldenCase {
@@ -146,6 +146,18 @@ describe('WordPieceTokenizer (bert-base-uncased)', () => {
     );
     assert.equal(sentences.length, 67349);
     assert.ok(ms < 10_000, `took ${ms} ms`);
+  });
+
+  it('keeps its word cache bounded however many distinct words it sees (a server tokenizes anything)', () => {
+    const fresh = WordPieceTokenizer.fromFile(path.join(BERT_UNCASED_DIR, 'tokenizer.json'));
+    // Distinct made-up words, as a client sending random text would.
+    const word = (i: number) => `zq${i.toString(36)}x`;
+    const expected = tok.tokenize(word(7));
+    for (let i = 0; i < PIECE_CACHE_LIMIT + 5000; i++) fresh.tokenize(word(i));
+    assert.equal(fresh.cachedWords, PIECE_CACHE_LIMIT);
+    // An evicted word is tokenized again, the same.
+    assert.deepEqual(fresh.tokenize(word(7)), expected);
+    assert.deepEqual(fresh.tokenize('the movie'), ['the', 'movie']);
   });
 });
 
