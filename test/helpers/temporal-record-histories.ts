@@ -2,8 +2,9 @@
  * Records workflow histories from real runs into test/fixtures/histories/ for the replay tests
  * (test/unit/workflows/replay.test.ts). Run after a deliberate workflow change, then commit:
  *   node --import tsx test/helpers/temporal-record-histories.ts
- * Covers: a whole search (parent + every stage run, with continue-as-new), and a search that is
- * paused, resumed, re-parallelized and cancelled. pre-baseline-search-run0.json is a whole search
+ * Covers: a whole search (parent + every stage run, with continue-as-new), a search that is
+ * paused, resumed, re-parallelized and cancelled, and a search that checks its ranking
+ * (`verifyRanking`, the patched('verify-ranking') branch). pre-baseline-search-run0.json is a whole search
  * recorded before searches trained a baseline (patched('train-baseline')); it is kept, not re-recorded.
  */
 import * as fs from 'node:fs/promises';
@@ -72,7 +73,7 @@ async function main(): Promise<void> {
     // (pre-baseline-*.json: a search before the baseline patch) stay, so their replay keeps
     // guarding the patched() branches.
     for (const f of await fs.readdir(HISTORY_DIR))
-      if (/^(full|control)-.*\.json$/.test(f)) await fs.rm(path.join(HISTORY_DIR, f));
+      if (/^(full|control|verify)-.*\.json$/.test(f)) await fs.rm(path.join(HISTORY_DIR, f));
     const start = (searchId: string, extra: Partial<SearchWorkflowInput> = {}) =>
       client.workflow.start('searchWorkflow', {
         workflowId: searchId,
@@ -99,6 +100,10 @@ async function main(): Promise<void> {
     await ctl.signal(cancelSignal, 'recording');
     await ctl.result();
     written.push(...(await saveAll(client, 'replay-control', 'control')));
+
+    const verify = await start('replay-verify', { spec: { ...SPEC, verifyRanking: 2 } });
+    await verify.result();
+    written.push(...(await saveAll(client, 'replay-verify', 'verify')));
     console.log(JSON.stringify({ written }, null, 1));
   } finally {
     await connection.close();

@@ -36,6 +36,27 @@ describe('workflow replay of recorded histories', () => {
   it('has recorded histories to replay', () => {
     assert.ok(files.length >= 4, `expected histories in ${DIR}`);
     assert.ok(files.some((f) => f.includes('search')) && files.some((f) => f.includes('stage1-run1')));
+    // The patched() branches are guarded only by histories that took them.
+    assert.ok(files.includes('verify-search-run0.json'), 'no history of a search with verifyRanking');
+  });
+
+  it('has a history that took each patched() branch', () => {
+    const patchesIn = (file: string): string[] => {
+      const events = JSON.parse(fs.readFileSync(path.join(DIR, file), 'utf8')).events as Array<{
+        markerRecordedEventAttributes?: {
+          markerName: string;
+          details: Record<string, { payloads: Array<{ data: string }> }>;
+        };
+      }>;
+      return events.flatMap((e) => {
+        const marker = e.markerRecordedEventAttributes;
+        if (marker?.markerName !== 'core_patch') return [];
+        const data = marker.details['patch-data']!.payloads[0]!.data;
+        return [(JSON.parse(Buffer.from(data, 'base64').toString('utf8')) as { id: string }).id];
+      });
+    };
+    assert.deepEqual(patchesIn('verify-search-run0.json').sort(), ['train-baseline', 'verify-ranking']);
+    assert.deepEqual(patchesIn('pre-baseline-search-run0.json'), []);
   });
 
   for (const file of files) {
