@@ -142,21 +142,33 @@ export class WordPieceTokenizer {
     return this.pieceCache.size;
   }
 
-  /** WordPiece tokens of a text, without special tokens. */
-  tokenize(text: string): string[] {
+  /**
+   * WordPiece tokens of a text, without special tokens. With `limit`, it may stop once it has at
+   * least that many: the tokens it returns are the text's first ones either way.
+   */
+  tokenize(text: string, limit = Number.POSITIVE_INFINITY): string[] {
     const tokens: string[] = [];
     for (const segment of this.splitAddedTokens(text)) {
-      if (segment.added) tokens.push(segment.text);
-      else
-        for (const word of this.preTokenize(this.normalize(segment.text)))
-          tokens.push(...this.wordPieces(word));
+      if (tokens.length >= limit) break;
+      if (segment.added) {
+        tokens.push(segment.text);
+        continue;
+      }
+      const normalized = this.normalize(segment.text);
+      PRE_TOKEN.lastIndex = 0;
+      for (let word = PRE_TOKEN.exec(normalized); word !== null; word = PRE_TOKEN.exec(normalized)) {
+        tokens.push(...this.wordPieces(word[0]));
+        if (tokens.length >= limit) break;
+      }
     }
     return tokens;
   }
 
   /** [CLS] a [SEP] (b [SEP]); longest-first truncation to maxLength when given. */
   encode(text: string, pair?: string, maxLength?: number): Encoding {
-    let a = this.tokenIds(text);
+    // A single text needs only one token past its budget (maxLength - 2) to know it was cut, so a
+    // long text (a review, a page) is not tokenized to its end. A pair needs both full lengths.
+    let a = this.tokenIds(text, pair === undefined && maxLength !== undefined ? maxLength - 1 : undefined);
     let b = pair === undefined ? null : this.tokenIds(pair);
     let truncated = false;
     if (maxLength !== undefined) {
@@ -180,9 +192,9 @@ export class WordPieceTokenizer {
     return { inputIds, tokenTypeIds, attentionMask: new Array<number>(inputIds.length).fill(1), truncated };
   }
 
-  private tokenIds(text: string): number[] {
+  private tokenIds(text: string, limit?: number): number[] {
     const { vocab, addedTokens } = this.settings;
-    return this.tokenize(text).map((t) => addedTokens.get(t) ?? vocab.get(t) ?? this.unkId);
+    return this.tokenize(text, limit).map((t) => addedTokens.get(t) ?? vocab.get(t) ?? this.unkId);
   }
 
   private *splitAddedTokens(text: string): Generator<{ text: string; added: boolean }> {
@@ -211,10 +223,6 @@ export class WordPieceTokenizer {
     // (Σ -> ς at word end), so map Σ to σ first to get the per-char result.
     if (n.lowercase) s = (ascii ? s : s.replace(/Σ/g, 'σ')).toLowerCase();
     return s;
-  }
-
-  private preTokenize(text: string): string[] {
-    return text.match(PRE_TOKEN) ?? [];
   }
 
   /** Greedy longest-match-first WordPiece; a word with any unmatchable part becomes [UNK]. */
@@ -246,7 +254,8 @@ export class WordPieceTokenizer {
         start = end;
       }
     }
-    if (this.pieceCache.size >= PIECE_CACHE_LIMIT) this.pieceCache.delete(this.pieceCache.keys().next().value!);
+    if (this.pieceCache.size >= PIECE_CACHE_LIMIT)
+      this.pieceCache.delete(this.pieceCache.keys().next().value!);
     this.pieceCache.set(word, pieces);
     return pieces;
   }

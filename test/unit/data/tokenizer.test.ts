@@ -148,6 +148,23 @@ describe('WordPieceTokenizer (bert-base-uncased)', () => {
     assert.ok(ms < 10_000, `took ${ms} ms`);
   });
 
+  it('cuts a long single text exactly where tokenizing all of it and truncating would', () => {
+    const text =
+      'an entirely watchable film, with a few good jokes [SEP] and unbelievably great heart ! '.repeat(8);
+    const whole = tok.encode(text);
+    for (const maxLength of [2, 3, 10, 17, 64, whole.inputIds.length - 1, whole.inputIds.length]) {
+      const cut = tok.encode(text, undefined, maxLength);
+      const kept = maxLength - 2;
+      assert.deepEqual(
+        cut.inputIds,
+        [tok.clsId, ...whole.inputIds.slice(1, 1 + kept), tok.sepId],
+        `maxLength ${maxLength}`,
+      );
+      assert.equal(cut.truncated, kept < whole.inputIds.length - 2, `truncated at maxLength ${maxLength}`);
+    }
+    assert.equal(tok.encode(text, undefined, whole.inputIds.length + 5).truncated, false);
+  });
+
   it('keeps its word cache bounded however many distinct words it sees (a server tokenizes anything)', () => {
     const fresh = WordPieceTokenizer.fromFile(path.join(BERT_UNCASED_DIR, 'tokenizer.json'));
     // Distinct made-up words, as a client sending random text would.
