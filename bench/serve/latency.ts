@@ -47,7 +47,6 @@ export async function measureGrpcLatency(input: LatencyInput, plan: LatencyPlan)
   const { servers, served, workload, floor } = input;
   const measured = servers[0]!;
   const echo = echoWorker(workload);
-  const oneInstance = servers.find((s) => s.spec.name === ONE_INSTANCE);
   let grpcio: GrpcioClients | null = null;
   try {
     if (grpcioAvailable()) {
@@ -57,7 +56,6 @@ export async function measureGrpcLatency(input: LatencyInput, plan: LatencyPlan)
       grpcio = {
         current: start(measured.port),
         floor: start(floor.port),
-        ...(oneInstance ? { oneInstance: start(oneInstance.port) } : {}),
       };
     }
     const paths = latencyPaths(input, floor, grpcio, echo.roundTrip);
@@ -65,7 +63,6 @@ export async function measureGrpcLatency(input: LatencyInput, plan: LatencyPlan)
       await floor.call(workload.classifyBytes);
       await grpcio?.current.call();
       await grpcio?.floor.call();
-      await grpcio?.oneInstance?.call();
     }
     const statsBefore = await modelStatistics(measured, served.name);
     const cpuBefore = servers.map((s) => mainThreadCpuMs(s.child.pid!));
@@ -86,7 +83,7 @@ export async function measureGrpcLatency(input: LatencyInput, plan: LatencyPlan)
         const before = cpuBefore[i];
         // The current server also answered the ModelInfer, ServerLive and grpcio requests, the
         // one-instance server the grpcio ones.
-        const perRound = i === 0 ? (grpcio ? 4 : 3) : s === oneInstance && grpcio ? 2 : 1;
+        const perRound = i === 0 ? (grpcio ? 4 : 3) : 1;
         const requests = plan.rounds * plan.runs * perRound;
         return [s.spec.name, after === null || before == null ? null : round3((after - before) / requests)];
       }),
@@ -100,7 +97,6 @@ export async function measureGrpcLatency(input: LatencyInput, plan: LatencyPlan)
   } finally {
     grpcio?.current.close();
     grpcio?.floor.close();
-    grpcio?.oneInstance?.close();
     await echo.terminate();
   }
 }
@@ -146,7 +142,6 @@ function latencyPaths(
       ? {
           'current:classify:grpcio': grpcio.current.call,
           'floor:grpcioTransport': grpcio.floor.call,
-          ...(grpcio.oneInstance ? { [`${ONE_INSTANCE}:classify:grpcio`]: grpcio.oneInstance.call } : {}),
         }
       : {}),
   };
@@ -246,41 +241,10 @@ function overheadClaim(grpcLatency: ReturnType<typeof pathStatistics>, withGrpci
   };
 }
 
-const OVER_FLOOR_TARGET_MS = 0.5;
-
 /** The bench's server variant with `--instances 1` (its session on the main thread). */
 export const ONE_INSTANCE = 'current-1instance';
 
 interface GrpcioClients {
   readonly current: GrpcioClient;
   readonly floor: GrpcioClient;
-  readonly oneInstance?: GrpcioClient;
-}
-
-/**
- * What our server adds to the transport floor at batch 1, in ms: Classify p50 minus the floor's
- * p50, both with the grpcio client (the same request bytes on both; target <= 0.5 ms). null when
- * grpcio could not be imported.
- */
-export function overVsFloorClaim(grpcLatency: ReturnType<typeof pathStatistics>) {
-  const floor = grpcLatency['floor:grpcioTransport']?.p50Ms;
-  const over = (ours: number | undefined) =>
-    ours === undefined || floor === undefined ? null : round3(ours - floor);
-  const ours = grpcLatency['current:classify:grpcio']?.p50Ms;
-  const value = over(ours);
-  // The same server with one instance, whose session runs on the main thread (no hand-off).
-  const single = grpcLatency[`${ONE_INSTANCE}:classify:grpcio`]?.p50Ms;
-  const oneInstance = over(single);
-  return {
-    value,
-    currentP50Ms: ours ?? null,
-    floorP50Ms: floor ?? null,
-    target: OVER_FLOOR_TARGET_MS,
-    met: value !== null && value <= OVER_FLOOR_TARGET_MS,
-    oneInstance: {
-      value: oneInstance,
-      p50Ms: single ?? null,
-      met: oneInstance !== null && oneInstance <= OVER_FLOOR_TARGET_MS,
-    },
-  };
 }

@@ -1,6 +1,7 @@
 /**
  * Smoke test of bench/serve.ts on the tiny fixture (no export, about 10 s): the bench runs end to
- * end (models in process, servers as child processes, gRPC latency, throughput) and prints one
+ * end (models in process, servers as child processes, gRPC latency, the overhead over the floor
+ * across several processes, throughput) and prints one
  * JSON object with every claim in it. No timing is asserted: the numbers of a tiny model on a
  * shared machine mean nothing; the full bench is run by hand.
  */
@@ -44,13 +45,20 @@ describe('bench/serve.ts --quick --tiny', () => {
       'current:classify',
       'current:modelInfer',
       'current:classify:grpcio',
-      'current-1instance:classify:grpcio',
       'floor:grpcJsTransport',
       'floor:grpcioTransport',
     ]) {
       assert.ok(result.grpcLatency[path].n > 0, path);
       assert.ok(result.grpcLatency[path].p50Ms > 0, path);
     }
+    // Over two processes of each server: every process answered, and the pooled p50 lies within theirs.
+    const { perProcessP50Ms } = claims.overVsFloorMs;
+    for (const kind of ['floor', 'current', 'oneInstance']) {
+      assert.equal(perProcessP50Ms[kind].length, 2, kind);
+      for (const p50 of perProcessP50Ms[kind]) assert.ok(p50 > 0, kind);
+    }
+    assert.ok(claims.overVsFloorMs.floorP50Ms >= Math.min(...perProcessP50Ms.floor));
+    assert.ok(claims.overVsFloorMs.floorP50Ms <= Math.max(...perProcessP50Ms.floor));
     for (const claim of [claims.overVsFloorMs, claims.throughputVsFloor32]) {
       assert.equal(typeof claim.target, 'number');
       assert.equal(typeof claim.met, 'boolean');
