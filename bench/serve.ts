@@ -34,6 +34,7 @@ import { type FloorServer, startFloorServer } from './lib/servers/floor';
 import {
   call,
   INFERENCE_SERVER,
+  ONE_INSTANCE,
   type RunningServer,
   type ServerSpec,
   startServer,
@@ -41,7 +42,7 @@ import {
 } from './lib/servers/inference';
 import { killAllServers } from './lib/servers/process';
 import { ratio, round3 } from './lib/stats';
-import { measureGrpcLatency, ONE_INSTANCE } from './serve/latency';
+import { measureGrpcLatency } from './serve/latency';
 import { measureModels, writeModels } from './serve/models';
 import { measureOverFloor } from './serve/over-floor';
 import {

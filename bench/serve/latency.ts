@@ -241,9 +241,6 @@ function overheadClaim(grpcLatency: ReturnType<typeof pathStatistics>, withGrpci
   };
 }
 
-/** The bench's server variant with `--instances 1` (its session on the main thread). */
-export const ONE_INSTANCE = 'current-1instance';
-
 interface GrpcioClients {
   readonly current: GrpcioClient;
   readonly floor: GrpcioClient;

@@ -6,7 +6,7 @@
  */
 import type * as grpc from '@grpc/grpc-js';
 import type { FloorServer } from '../lib/servers/floor';
-import { type RunningServer, unaryBytes } from '../lib/servers/inference';
+import { ONE_INSTANCE, type RunningServer, unaryBytes } from '../lib/servers/inference';
 import { percentile, ratio, round3, timed } from '../lib/stats';
 import { CLASSIFY_PATH } from './workload';
 
@@ -102,14 +102,21 @@ const THROUGHPUT_VS_FLOOR_TARGET = 0.9;
 
 /** Our throughput over the transport floor's at 32 concurrent clients (target >= 0.9). */
 export function throughputVsFloorClaim(throughput: Throughput) {
-  const ours = rps(throughput, 'current', 32);
   const floor = rps(throughput, FLOOR, 32);
-  const value = ours === null || floor === null ? null : ratio(ours, floor);
+  const against = (server: string) => {
+    const ours = rps(throughput, server, 32);
+    const value = ours === null || floor === null ? null : ratio(ours, floor);
+    return { value, rps: ours, met: value !== null && value >= THROUGHPUT_VS_FLOOR_TARGET };
+  };
+  const current = against('current');
+  // The one-instance server too: overVsFloorMs has it, and both targets hold or not per server.
+  const oneInstance = against(ONE_INSTANCE);
   return {
-    value,
-    currentRps: ours,
+    value: current.value,
+    currentRps: current.rps,
     floorRps: floor,
     target: THROUGHPUT_VS_FLOOR_TARGET,
-    met: value !== null && value >= THROUGHPUT_VS_FLOOR_TARGET,
+    met: current.met,
+    oneInstance: { value: oneInstance.value, rps: oneInstance.rps, met: oneInstance.met },
   };
 }

@@ -12,6 +12,9 @@ import { spawnListening, stopChild } from './process';
 /** This checkout's inference server. */
 export const INFERENCE_SERVER = join(__dirname, '..', '..', '..', 'services', 'inference', 'main.ts');
 
+/** The bench's variant of it with `--instances 1` (its session on the main thread). */
+export const ONE_INSTANCE = 'current-1instance';
+
 export interface ServerSpec {
   name: string;
   /** An entry file at services/inference/main.ts of its checkout, which is where it is started from. */
