@@ -6,13 +6,16 @@ import {
 import { type ParsedArgs, parseCommandArgs, printJson } from '../args';
 import { type Command, EXIT, UsageError } from '../command';
 import { CONFIG_HELP } from '../config';
+import { EVALUATE_FLAGS, EVALUATE_USAGE, evaluateModel } from '../models/evaluate';
 import { inferenceRpc, type Message } from '../rpc';
 
 const USAGE = `usage: efficientbert models list [--ready] [--json] [configuration flags]
+       efficientbert models evaluate NAME --data FILE [--version V] [column flags] [--json]
        efficientbert models withdraw NAME VERSION --reason TEXT [--artifacts STORE] [--json]
 
 list: the models the inference service serves (efficientbert.v1.Inference ListModels).
   --ready   only models ready to serve
+${EVALUATE_USAGE}
 withdraw: takes a version published to the artifact store's model repository out of service.
   Every inference server reading that store (--repository store) stops serving it on its next
   poll, serving the model's previous version instead, and deletes its cached package; the version
@@ -21,8 +24,8 @@ withdraw: takes a version published to the artifact store's model repository out
   --artifacts STORE the artifact store (a directory or s3://bucket/prefix; default
                     $EFFICIENTBERT_ARTIFACTS, else the artifact store setting below)
 
-exit codes: 0 ok, 1 failure (withdraw: the version was never published), 2 usage, 3 inference
-service unreachable
+exit codes: 0 ok, 1 failure (evaluate: unknown model, a bad data file; withdraw: the version was
+never published), 2 usage, 3 inference service unreachable
 
 ${CONFIG_HELP}`;
 
@@ -63,7 +66,8 @@ async function withdraw(args: ParsedArgs): Promise<number> {
 }
 
 export const modelsCommand: Command = {
-  summary: 'list the models the inference service serves; withdraw a published version',
+  summary:
+    'list the models the inference service serves; score one on a labelled file; withdraw a published version',
   async run(argv) {
     const args = parseCommandArgs(
       argv,
@@ -71,6 +75,7 @@ export const modelsCommand: Command = {
         ready: { type: 'boolean', default: false },
         reason: { type: 'string' },
         artifacts: { type: 'string' },
+        ...EVALUATE_FLAGS,
       },
       USAGE,
     );
@@ -80,9 +85,11 @@ export const modelsCommand: Command = {
       return args.help ? EXIT.ok : EXIT.usage;
     }
     if (action === 'withdraw') return withdraw(args);
-    if (action !== 'list') throw new UsageError(`unknown models action '${action}'\n\n${USAGE}`);
+    if (action !== 'list' && action !== 'evaluate')
+      throw new UsageError(`unknown models action '${action}'\n\n${USAGE}`);
     const rpc = inferenceRpc(args.config());
     try {
+      if (action === 'evaluate') return await evaluateModel(args, rpc);
       const reply = await rpc.unary('ListModels', { ready_only: args.values.ready === true });
       const models: Message[] = reply.models ?? [];
       if (args.json) printJson(models);

@@ -1,8 +1,9 @@
 /**
  * The whole product in one command (what `npm start` runs after installing what is missing):
  * bring the local stack up, search on SST-2 with the tiny preset while watching it live, wait for
- * the winner to be registered in the model repository, classify a few sentences with it, render
- * the report, then bring the stack down (or leave it up with --keep-running). Every step is the
+ * the winner to be registered in the model repository, classify a few sentences with it, score it
+ * on SST-2 dev through the inference service, render the report, then bring the stack down (or
+ * leave it up with --keep-running). Every step is the
  * same code as the matching `efficientbert` command, so state is reused the same way on a rerun.
  */
 import { existsSync } from 'node:fs';
@@ -18,6 +19,7 @@ import { uploadTeacherDir } from '../search/upload-teacher';
 import { watchSearch } from '../search/watch';
 import { classifyCommand } from './classify';
 import { devCommand } from './dev';
+import { modelsCommand } from './models';
 import { searchCommand } from './search';
 
 const REPO_ROOT = path.join(__dirname, '..', '..', '..');
@@ -38,7 +40,8 @@ const USAGE = `usage: npm start -- [options]   (or: efficientbert quickstart [op
 
 Runs the local stack end to end: dev up; a tiny-preset search on SST-2 (data: --data, default
 ../shared/data), watched live; waits for the winner's model to appear in the inference service;
-classifies a few sentences with it; renders the report; dev down.
+classifies a few sentences with it and scores it on SST-2 dev through the inference service;
+renders the report; dev down.
   --keep-running        leave the stack up at the end (stop it with \`efficientbert dev down\`)
   --model-timeout SEC   how long to wait for the winner's model (default 600)
   --stage1 N --stage2 N --stage3 N --steps N --seed N   the search (default 6/4/4 candidates,
@@ -164,6 +167,15 @@ async function run(
     step(`classifying with ${model}`);
     const classified = await classifyCommand.run(['--model', model, ...SAMPLE_SENTENCES, ...cfg]);
     if (classified !== EXIT.ok) return classified;
+    // The served model's own figure (exported graph, its tokenizer, the server's truncation), to
+    // set beside the dev metric the search reports from its trainer.
+    const dev = path.join(dataDir, 'glue', 'SST-2', 'dev.tsv');
+    if (dataDir !== '' && existsSync(dev)) {
+      step(`scoring ${model} on SST-2 dev through the inference service`);
+      const flags = ['--data', dev, '--text-column', 'sentence', '--label-index'];
+      const scored = await modelsCommand.run(['evaluate', model, ...flags, ...cfg]);
+      if (scored !== EXIT.ok) return scored;
+    }
   }
 
   step('rendering the report');
