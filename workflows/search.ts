@@ -13,6 +13,7 @@ import {
 } from '@temporalio/workflow';
 import {
   type CandidateResult,
+  estimateEtaMs,
   LIMITS,
   leaderboard,
   type RankingCheck,
@@ -79,6 +80,7 @@ export async function searchWorkflow(input: SearchWorkflowInput): Promise<Search
   let verifyPlanned = spec.verifyRanking ?? 0;
   let rankingCheck: RankingCheck | undefined;
   const trained: CandidateResult[] = [];
+  let warmupDoneAtMs: number | undefined;
   let outcomeRef: string | undefined;
   let servedModels: readonly string[] = [];
   let supportScope: CancellationScope | undefined;
@@ -161,11 +163,18 @@ export async function searchWorkflow(input: SearchWorkflowInput): Promise<Search
     if (final) results.push(final);
     const board = leaderboard(results, topK);
     const current = phase === 'stage1' || phase === 'stage2' || phase === 'stage3' ? phase : undefined;
-    const elapsedMs = Date.now() - startedAtMs;
-    const remaining = planned - evaluated;
+    const nowMs = Date.now();
+    const elapsedMs = nowMs - startedAtMs;
     const eta =
-      evaluated > 0 && status !== 'COMPLETED' && status !== 'CANCELLED' && status !== 'FAILED'
-        ? Math.round((elapsedMs / evaluated) * remaining)
+      status !== 'COMPLETED' && status !== 'CANCELLED' && status !== 'FAILED'
+        ? estimateEtaMs({
+            nowMs,
+            startedAtMs,
+            warmupDoneAtMs,
+            warmupPlanned: spec.supernetRef === undefined,
+            evaluated,
+            planned,
+          })
         : undefined;
     return {
       searchId,
@@ -246,6 +255,7 @@ export async function searchWorkflow(input: SearchWorkflowInput): Promise<Search
       },
       onTrained: (r) => {
         trained.push(r);
+        if (r.stage === 'warmup') warmupDoneAtMs = Date.now();
         if (r.stage === 'final') final = r;
         if (r.stage === 'baseline') baseline = r;
       },

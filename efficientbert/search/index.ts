@@ -4,6 +4,7 @@
  */
 export * from './candidates';
 export * from './driver';
+export { type EtaInput, estimateEtaMs } from './eta';
 export * from './plan/method';
 export * from './plan/presets';
 export { validateSearchPlan } from './plan/validate';
