@@ -47,16 +47,13 @@ export async function measureGrpcLatency(input: LatencyInput, plan: LatencyPlan)
   const { servers, served, workload, floor } = input;
   const measured = servers[0]!;
   const echo = echoWorker(workload);
-  let grpcio: GrpcioClients | null = null;
+  let grpcio: { current: GrpcioClient; floor: GrpcioClient } | null = null;
   try {
     if (grpcioAvailable()) {
       const requestFile = join(input.workDir, 'classify-request.bin');
       writeFileSync(requestFile, workload.classifyBytes);
       const start = (port: number) => startGrpcioClient(`127.0.0.1:${port}`, CLASSIFY_PATH, requestFile);
-      grpcio = {
-        current: start(measured.port),
-        floor: start(floor.port),
-      };
+      grpcio = { current: start(measured.port), floor: start(floor.port) };
     }
     const paths = latencyPaths(input, floor, grpcio, echo.roundTrip);
     for (let i = 0; i < plan.warmupRuns; i++) {
@@ -81,10 +78,8 @@ export async function measureGrpcLatency(input: LatencyInput, plan: LatencyPlan)
       servers.map((s, i) => {
         const after = mainThreadCpuMs(s.child.pid!);
         const before = cpuBefore[i];
-        // The current server also answered the ModelInfer, ServerLive and grpcio requests, the
-        // one-instance server the grpcio ones.
-        const perRound = i === 0 ? (grpcio ? 4 : 3) : 1;
-        const requests = plan.rounds * plan.runs * perRound;
+        // The current server also answered the ModelInfer, ServerLive and grpcio requests.
+        const requests = plan.rounds * plan.runs * (i === 0 ? (grpcio ? 4 : 3) : 1);
         return [s.spec.name, after === null || before == null ? null : round3((after - before) / requests)];
       }),
     );
@@ -105,7 +100,7 @@ export async function measureGrpcLatency(input: LatencyInput, plan: LatencyPlan)
 function latencyPaths(
   { servers, served, workload }: LatencyInput,
   floor: FloorServer,
-  grpcio: GrpcioClients | null,
+  grpcio: { current: GrpcioClient; floor: GrpcioClient } | null,
   workerRoundTrip: () => Promise<void>,
 ): Record<string, () => Promise<number>> {
   const measured = servers[0]!;
@@ -139,10 +134,7 @@ function latencyPaths(
     // The transport floor, and the grpcio client on it and on our server (same request bytes).
     'floor:grpcJsTransport': () => timed(() => floor.call(workload.classifyBytes)),
     ...(grpcio
-      ? {
-          'current:classify:grpcio': grpcio.current.call,
-          'floor:grpcioTransport': grpcio.floor.call,
-        }
+      ? { 'current:classify:grpcio': grpcio.current.call, 'floor:grpcioTransport': grpcio.floor.call }
       : {}),
   };
 }
@@ -239,9 +231,4 @@ function overheadClaim(grpcLatency: ReturnType<typeof pathStatistics>, withGrpci
     target: 0.1,
     met: (current.overheadP50 ?? Number.POSITIVE_INFINITY) <= 0.1,
   };
-}
-
-interface GrpcioClients {
-  readonly current: GrpcioClient;
-  readonly floor: GrpcioClient;
 }

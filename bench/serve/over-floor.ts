@@ -54,32 +54,27 @@ interface Process {
 
 const OVER_FLOOR_TARGET_MS = 0.5;
 
-async function startProcess(kind: Kind, input: OverFloorInput, requestFile: string): Promise<Process> {
-  const connect = (port: number) => startGrpcioClient(`127.0.0.1:${port}`, CLASSIFY_PATH, requestFile);
+/** The server's port and how to stop it. */
+async function startServerOf(
+  kind: Kind,
+  input: OverFloorInput,
+): Promise<{ port: number; stop(): Promise<void> }> {
   if (kind === 'floor') {
-    const floor = await startFloorServer(input.modelPath, {
-      method: CLASSIFY_PATH,
-      seq: SEQ,
-      threads: input.threads,
-    });
-    const client = connect(floor.port);
-    return {
-      kind,
-      client,
-      stop: () => {
-        client.close();
-        return floor.stop();
-      },
-    };
+    return startFloorServer(input.modelPath, { method: CLASSIFY_PATH, seq: SEQ, threads: input.threads });
   }
   const server = await startServer(kind === 'current' ? input.current : input.oneInstance, input.repo);
-  const client = connect(server.port);
+  return { port: server.port, stop: () => stopServer(server) };
+}
+
+async function startProcess(kind: Kind, input: OverFloorInput, requestFile: string): Promise<Process> {
+  const server = await startServerOf(kind, input);
+  const client = startGrpcioClient(`127.0.0.1:${server.port}`, CLASSIFY_PATH, requestFile);
   return {
     kind,
     client,
     stop: () => {
       client.close();
-      return stopServer(server);
+      return server.stop();
     },
   };
 }
