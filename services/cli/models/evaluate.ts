@@ -9,10 +9,11 @@ import { readFileSync } from 'node:fs';
 import { DataFileError } from '../../../efficientbert/data/delimited';
 import { computeMetrics, type MetricName } from '../../../efficientbert/data/metrics';
 import { readExamples } from '../../../efficientbert/data/user-data';
-import { DEFAULT_COLUMNS, formatOfFilename } from '../../../efficientbert/search/data-spec';
+import { DEFAULT_COLUMNS } from '../../../efficientbert/search/data-spec';
 import { intFlag, type ParsedArgs, printJson } from '../args';
 import { EXIT, UsageError } from '../command';
 import type { Message, RpcClient } from '../rpc';
+import { dataFileFormat } from '../search/upload-data';
 
 /** Texts per Classify request: the server splits them into batches of its own. */
 const DEFAULT_BATCH = 64;
@@ -69,9 +70,7 @@ function metricsFor(kind: 'classification' | 'regression', labels: readonly stri
 
 async function score(rpc: RpcClient, name: string, version: string, args: ParsedArgs): Promise<Scored> {
   const file = args.values.data as string;
-  const format = formatOfFilename(file);
-  if (format === undefined)
-    throw new UsageError(`${file}: cannot tell the format from the extension (.csv, .tsv, .jsonl)`);
+  const format = dataFileFormat(file);
   const model = await rpc.unary('GetModel', { name, version });
   if (model.state !== 'READY')
     throw new UsageError(`model ${name} v${model.version} is ${model.state}, not READY`, EXIT.failure);

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import * as path from 'node:path';
-import { formatOfFilename } from '../../../efficientbert/search/data-spec';
+import { type DataFormat, formatOfFilename } from '../../../efficientbert/search/data-spec';
 import { listFlag, type ParsedArgs } from '../args';
 import { UsageError } from '../command';
 import type { Message, RpcClient } from '../rpc';
@@ -35,9 +35,16 @@ async function upload(rpc: RpcClient, file: string): Promise<string> {
   return reply.ref;
 }
 
-function dataFile(file: string, ref: string): Message {
+/** A data file's format by its extension; a usage error when it has none we read. */
+export function dataFileFormat(file: string): DataFormat {
   const format = formatOfFilename(file);
-  return { ref, format, filename: file };
+  if (format === undefined)
+    throw new UsageError(`${file}: cannot tell the format from the extension (.csv, .tsv, .jsonl)`);
+  return format;
+}
+
+function dataFile(file: string, ref: string): Message {
+  return { ref, format: dataFileFormat(file), filename: file };
 }
 
 /** The DataSpec of `--train/--dev` (null without them), after uploading both files. */
@@ -46,9 +53,7 @@ export async function uploadDataFlags(rpc: RpcClient, values: ParsedArgs['values
   const dev = values.dev as string | undefined;
   if (train === undefined && dev === undefined) return null;
   if (train === undefined || dev === undefined) throw new UsageError('--train and --dev go together');
-  for (const file of [train, dev])
-    if (formatOfFilename(file) === undefined)
-      throw new UsageError(`${file}: cannot tell the format from the extension (.csv, .tsv, .jsonl)`);
+  for (const file of [train, dev]) dataFileFormat(file);
   const [trainRef, devRef] = [await upload(rpc, train), await upload(rpc, dev)];
   return {
     name: (values['task-name'] as string | undefined) ?? '',
